@@ -1,0 +1,447 @@
+"""``PaperStore`` on SQLite: the embedded default."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from paperfeed.papers.model import HFInfo, Paper
+from paperfeed.papers.text import render_plain
+from paperfeed.store.base import (
+    Migration,
+    PaperFilter,
+    PaperStore,
+    SourceRecord,
+    StoredPaper,
+    StoreError,
+    StoreStats,
+    UpsertResult,
+)
+from paperfeed.store.migrations import load_migrations
+from paperfeed.store.rows import (
+    authors_json,
+    dumps,
+    hf_from_columns,
+    iso,
+    merge_papers,
+    paper_from_columns,
+    to_date,
+    to_datetime,
+)
+from paperfeed.store.sqlite.connection import ConnectionPool
+
+_CHUNK = 500  # ids per IN (...) query
+_PAPER_COLUMNS = (
+    "version",
+    "title",
+    "abstract",
+    "title_text",
+    "abstract_text",
+    "authors_text",
+    "authors_json",
+    "primary_category",
+    "categories_json",
+    "published",
+    "updated",
+    "announced",
+    "comments",
+    "journal_ref",
+    "doi",
+    "license",
+    "code_links_json",
+    "content_hash",
+)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+def _placeholders(count: int) -> str:
+    return ",".join("?" * count)
+
+
+class SQLitePaperStore(PaperStore):
+    """Papers in one SQLite file; see ``PaperStore`` for the contract of each method."""
+
+    def __init__(self, path: Path, *, migrate: bool = True) -> None:
+        self.path = path
+        self.url = f"sqlite:///{path}"
+        self._pool = ConnectionPool(path)
+        if migrate:
+            self.migrate()
+
+    # -- migrations -------------------------------------------------------------------
+
+    def _ensure_migrations_table(self, conn: sqlite3.Connection) -> None:
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+
+    def _applied(self, conn: sqlite3.Connection) -> dict[int, str]:
+        rows = conn.execute("SELECT version, applied_at FROM schema_migrations").fetchall()
+        return {row["version"]: row["applied_at"] for row in rows}
+
+    def migrations(self) -> list[Migration]:
+        with self._pool.write() as conn:
+            self._ensure_migrations_table(conn)
+            applied = self._applied(conn)
+        return [
+            Migration(
+                s.version, s.name, to_datetime(applied[s.version]) if s.version in applied else None
+            )
+            for s in load_migrations("sqlite")
+        ]
+
+    def migrate(self) -> list[Migration]:
+        done: list[Migration] = []
+        for script in load_migrations("sqlite"):
+            with self._pool.write() as conn:
+                self._ensure_migrations_table(conn)
+                if script.version in self._applied(conn):
+                    continue
+                for statement in _split_sql(script.sql):
+                    conn.execute(statement)
+                now = _now()
+                conn.execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                    (script.version, script.name, now),
+                )
+                done.append(Migration(script.version, script.name, to_datetime(now)))
+        known = max((s.version for s in load_migrations("sqlite")), default=0)
+        with self._pool.read() as conn:
+            newest = max(self._applied(conn), default=0)
+        if newest > known:
+            raise StoreError(
+                f"{self.path} has schema version {newest}, newer than this paperfeed ({known}):"
+                " upgrade paperfeed"
+            )
+        return done
+
+    # -- writes -----------------------------------------------------------------------
+
+    def upsert_papers(
+        self,
+        papers: Sequence[Paper],
+        *,
+        source: str,
+        checkpoint_key: str | None = None,
+        checkpoint: Mapping[str, Any] | None = None,
+    ) -> UpsertResult:
+        latest: dict[str, Paper] = {}
+        for paper in papers:  # within a batch, the freshest copy of each paper wins
+            seen = latest.get(paper.id)
+            latest[paper.id] = merge_papers(seen, paper) if seen else paper
+        try:
+            with self._pool.write() as conn:
+                result = self._upsert(conn, list(latest.values()), source)
+                if checkpoint_key is not None:
+                    self._save_checkpoint(conn, checkpoint_key, checkpoint or {})
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot store papers in {self.path}: {exc}") from exc
+        return result
+
+    def _upsert(self, conn: sqlite3.Connection, papers: list[Paper], source: str) -> UpsertResult:
+        incoming_hash = {p.id: p.content_hash() for p in papers}
+        said_before = self._source_hashes(conn, source, list(incoming_hash))
+        fresh = [p for p in papers if said_before.get(p.id) != incoming_hash[p.id]]
+        unchanged = len(papers) - len(fresh)
+        if not fresh:
+            return UpsertResult(unchanged=unchanged)
+        stored = self._load_papers(conn, [p.id for p in fresh])
+        now = _now()
+        inserts: list[tuple[Paper, str]] = []
+        updates: list[tuple[Paper, str]] = []
+        for paper in fresh:
+            old = stored.get(paper.id)
+            if old is None:
+                inserts.append((paper, incoming_hash[paper.id]))
+                continue
+            merged = merge_papers(old.paper, paper)
+            merged_hash = merged.content_hash()
+            if merged_hash != old.paper.content_hash():
+                updates.append((merged, merged_hash))
+            else:
+                unchanged += 1
+        self._write_papers(conn, inserts, now, insert=True)
+        self._write_papers(conn, updates, now, insert=False)
+        conn.executemany(
+            "INSERT INTO paper_sources"
+            " (source, paper_id, content_hash, first_seen_at, last_changed_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (source, paper_id) DO UPDATE SET"
+            " content_hash = excluded.content_hash, last_changed_at = excluded.last_changed_at",
+            [(source, p.id, incoming_hash[p.id], now, now) for p in fresh],
+        )
+        return UpsertResult(len(inserts), len(updates), unchanged)
+
+    def _source_hashes(
+        self, conn: sqlite3.Connection, source: str, ids: list[str]
+    ) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for chunk in _chunks(ids):
+            rows = conn.execute(
+                "SELECT paper_id, content_hash FROM paper_sources"
+                f" WHERE source = ? AND paper_id IN ({_placeholders(len(chunk))})",
+                (source, *chunk),
+            )
+            found.update((row[0], row[1]) for row in rows)
+        return found
+
+    def _write_papers(
+        self, conn: sqlite3.Connection, hashed: list[tuple[Paper, str]], now: str, *, insert: bool
+    ) -> None:
+        if not hashed:
+            return
+        papers = [p for p, _ in hashed]
+        rows = []
+        for p, content_hash in hashed:
+            text = render_plain(p)
+            rows.append(
+                {
+                    "id": p.id,
+                    "version": p.version,
+                    "title": p.title,
+                    "abstract": p.abstract,
+                    "title_text": text.title,
+                    "abstract_text": text.abstract,
+                    "authors_text": text.authors,
+                    "authors_json": authors_json(p),
+                    "primary_category": p.primary_category,
+                    "categories_json": dumps(list(p.categories)),
+                    "published": iso(p.published),
+                    "updated": iso(p.updated),
+                    "announced": iso(p.announced),
+                    "comments": p.comments,
+                    "journal_ref": p.journal_ref,
+                    "doi": p.doi,
+                    "license": p.license,
+                    "code_links_json": dumps(list(p.code_links)),
+                    "content_hash": content_hash,
+                    "now": now,
+                }
+            )
+        columns = _PAPER_COLUMNS
+        if insert:
+            conn.executemany(
+                f"INSERT INTO papers (id, {', '.join(columns)}, first_seen_at, updated_at)"
+                f" VALUES (:id, {', '.join(':' + c for c in columns)}, :now, :now)",
+                rows,
+            )
+        else:
+            conn.executemany(
+                f"UPDATE papers SET {', '.join(f'{c} = :{c}' for c in columns)}, updated_at = :now"
+                " WHERE id = :id",
+                rows,
+            )
+            conn.executemany(
+                "DELETE FROM paper_categories WHERE paper_id = ?", [(p.id,) for p in papers]
+            )
+        conn.executemany(
+            "INSERT OR IGNORE INTO paper_categories (category, paper_id) VALUES (?, ?)",
+            [(c, p.id) for p in papers for c in p.categories],
+        )
+        self._write_hf(conn, [p for p in papers if p.hf is not None], now)
+
+    def _write_hf(self, conn: sqlite3.Connection, papers: list[Paper], now: str) -> None:
+        rows = []
+        for p in papers:
+            hf: HFInfo = p.hf  # type: ignore[assignment]
+            rows.append(
+                (
+                    p.id,
+                    hf.upvotes,
+                    iso(hf.featured_on),
+                    hf.submitter,
+                    hf.ai_summary,
+                    dumps(list(hf.ai_keywords)),
+                    hf.github_repo,
+                    hf.github_stars,
+                    hf.project_page,
+                    hf.organization,
+                    hf.num_comments,
+                    hf.thumbnail,
+                    now,
+                )
+            )
+        conn.executemany(
+            "INSERT OR REPLACE INTO hf_papers (paper_id, upvotes, featured_on, submitter,"
+            " ai_summary, ai_keywords_json, github_repo, github_stars, project_page,"
+            " organization, num_comments, thumbnail, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+
+    # -- checkpoints ------------------------------------------------------------------
+
+    def _save_checkpoint(
+        self, conn: sqlite3.Connection, key: str, state: Mapping[str, Any]
+    ) -> None:
+        conn.execute(
+            "INSERT INTO checkpoints (key, state_json, updated_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET state_json = excluded.state_json,"
+            " updated_at = excluded.updated_at",
+            (key, orjson.dumps(dict(state)).decode(), _now()),
+        )
+
+    def get_checkpoint(self, key: str) -> dict[str, Any] | None:
+        row = (
+            self._pool.get()
+            .execute("SELECT state_json FROM checkpoints WHERE key = ?", (key,))
+            .fetchone()
+        )
+        return dict(orjson.loads(row[0])) if row else None
+
+    def reset_checkpoint(self, key: str) -> None:
+        with self._pool.write() as conn:
+            conn.execute("DELETE FROM checkpoints WHERE key = ?", (key,))
+
+    # -- reads ------------------------------------------------------------------------
+
+    def _load_papers(self, conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, StoredPaper]:
+        found: dict[str, StoredPaper] = {}
+        for chunk in _chunks(list(ids)):
+            marks = _placeholders(len(chunk))
+            hf_rows = {
+                row["paper_id"]: hf_from_columns(dict(row))
+                for row in conn.execute(
+                    f"SELECT * FROM hf_papers WHERE paper_id IN ({marks})", chunk
+                )
+            }
+            sources: dict[str, list[SourceRecord]] = {}
+            for row in conn.execute(
+                "SELECT paper_id, source, first_seen_at, last_changed_at FROM paper_sources"
+                f" WHERE paper_id IN ({marks}) ORDER BY first_seen_at",
+                chunk,
+            ):
+                sources.setdefault(row[0], []).append(
+                    SourceRecord(row[1], to_datetime(row[2]), to_datetime(row[3]))
+                )
+            for row in conn.execute(f"SELECT * FROM papers WHERE id IN ({marks})", chunk):
+                found[row["id"]] = self._stored(dict(row), hf_rows.get(row["id"]), sources)
+        return found
+
+    @staticmethod
+    def _stored(
+        row: dict[str, Any], hf: HFInfo | None, sources: Mapping[str, list[SourceRecord]]
+    ) -> StoredPaper:
+        return StoredPaper(
+            paper=paper_from_columns(row, hf),
+            title_text=row["title_text"],
+            abstract_text=row["abstract_text"],
+            authors_text=row["authors_text"],
+            first_seen_at=to_datetime(row["first_seen_at"]),
+            updated_at=to_datetime(row["updated_at"]),
+            sources=tuple(sources.get(row["id"], ())),
+        )
+
+    def get_paper(self, paper_id: str) -> StoredPaper | None:
+        return self.get_papers([paper_id]).get(paper_id)
+
+    def get_papers(self, paper_ids: Iterable[str]) -> dict[str, StoredPaper]:
+        with self._pool.read() as conn:
+            return self._load_papers(conn, list(paper_ids))
+
+    @staticmethod
+    def _where(where: PaperFilter) -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if where.day is not None:
+            clauses.append("p.announced = ?")
+            params.append(where.day.isoformat())
+        if where.since is not None:
+            clauses.append("p.announced >= ?")
+            params.append(where.since.isoformat())
+        if where.until is not None:
+            clauses.append("p.announced <= ?")
+            params.append(where.until.isoformat())
+        if where.category is not None:
+            clauses.append("p.id IN (SELECT paper_id FROM paper_categories WHERE category = ?)")
+            params.append(where.category)
+        return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+    def list_papers(
+        self, where: PaperFilter = PaperFilter(), *, limit: int = 50, offset: int = 0
+    ) -> list[StoredPaper]:
+        sql, params = self._where(where)
+        with self._pool.read() as conn:
+            ids = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT p.id FROM papers p LEFT JOIN hf_papers h ON h.paper_id = p.id"
+                    f"{sql} ORDER BY coalesce(h.upvotes, 0) DESC, p.announced DESC,"
+                    " p.first_seen_at DESC, p.id DESC LIMIT ? OFFSET ?",
+                    (*params, limit, offset),
+                )
+            ]
+            loaded = self._load_papers(conn, ids)
+        return [loaded[i] for i in ids if i in loaded]
+
+    def count_papers(self, where: PaperFilter = PaperFilter()) -> int:
+        sql, params = self._where(where)
+        row = self._pool.get().execute(f"SELECT count(*) FROM papers p{sql}", params).fetchone()
+        return int(row[0])
+
+    def latest_day(self) -> date | None:
+        row = self._pool.get().execute("SELECT max(announced) FROM papers").fetchone()
+        return to_date(row[0]) if row and row[0] else None
+
+    def stats(self) -> StoreStats:
+        with self._pool.read() as conn:
+            papers = conn.execute("SELECT count(*) FROM papers").fetchone()[0]
+            by_source = dict(
+                conn.execute(
+                    "SELECT source, count(*) FROM paper_sources GROUP BY source ORDER BY source"
+                )
+            )
+            by_category = dict(
+                conn.execute(
+                    "SELECT coalesce(primary_category, '(none)'), count(*) FROM papers"
+                    " GROUP BY 1 ORDER BY 2 DESC, 1"
+                )
+            )
+            with_hf = conn.execute("SELECT count(*) FROM hf_papers").fetchone()[0]
+            checkpoints = {
+                row[0]: orjson.loads(row[1])
+                for row in conn.execute("SELECT key, state_json FROM checkpoints ORDER BY key")
+            }
+            version = conn.execute(
+                "SELECT coalesce(max(version), 0) FROM schema_migrations"
+            ).fetchone()[0]
+        return StoreStats(
+            papers=papers,
+            by_source=by_source,
+            by_category=by_category,
+            with_hf=with_hf,
+            latest_day=self.latest_day(),
+            checkpoints=checkpoints,
+            schema_version=version,
+        )
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+def _split_sql(script: str) -> Iterator[str]:
+    """Split a migration into statements (``executescript`` would commit mid-migration)."""
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            if statement.strip():
+                yield statement
+            statement = ""
+    if statement.strip() and not all(
+        part.strip().startswith("--") or not part.strip() for part in statement.splitlines()
+    ):
+        raise StoreError(f"incomplete SQL statement in migration: {statement[:80]!r}")
