@@ -21,7 +21,8 @@ def parse_xml(data: bytes) -> Element:
     if not data.strip():
         raise XMLProblem("empty document")
     try:
-        return SafeET.fromstring(data, forbid_dtd=True)
+        root: Element = SafeET.fromstring(data, forbid_dtd=True)
+        return root
     except ParseError as exc:
         line, column = exc.position
         raise XMLProblem(f"malformed XML at line {line}, column {column}") from exc
