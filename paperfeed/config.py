@@ -63,6 +63,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "http_max_retries", 5, "Retries of a failed upstream request (429, 5xx, dropped).", int
     ),
+    # -- search
+    # -- web
+    # -- mail and digests
 )
 SETTINGS_BY_NAME: Mapping[str, Setting] = {s.name: s for s in SETTINGS}
 

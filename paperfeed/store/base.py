@@ -15,6 +15,8 @@ from typing import Any
 
 from paperfeed.errors import PaperfeedError
 from paperfeed.papers.model import Paper
+from paperfeed.store.search import SearchStore
+from paperfeed.store.subscriptions import SubscriptionStore
 
 
 class StoreError(PaperfeedError):
@@ -91,8 +93,8 @@ class Migration:
     applied_at: datetime | None
 
 
-class PaperStore(ABC):
-    """Papers, their sources and the ingestion checkpoints."""
+class PaperStore(SearchStore, SubscriptionStore, ABC):
+    """Papers, their sources and the ingestion checkpoints; search and subscriptions data."""
 
     url: str
 

@@ -34,6 +34,8 @@ from paperfeed.store.rows import (
     to_datetime,
 )
 from paperfeed.store.sqlite.connection import ConnectionPool
+from paperfeed.store.sqlite.search import SQLiteSearchStore
+from paperfeed.store.sqlite.subscriptions import SQLiteSubscriptionStore
 
 _CHUNK = 500  # ids per IN (...) query
 _PAPER_COLUMNS = (
@@ -71,7 +73,7 @@ def _placeholders(count: int) -> str:
     return ",".join("?" * count)
 
 
-class SQLitePaperStore(PaperStore):
+class SQLitePaperStore(SQLiteSearchStore, SQLiteSubscriptionStore, PaperStore):
     """Papers in one SQLite file; see ``PaperStore`` for the contract of each method."""
 
     def __init__(self, path: Path, *, migrate: bool = True) -> None:

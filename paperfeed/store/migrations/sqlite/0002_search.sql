@@ -1,0 +1,1 @@
+-- Keyword search index and stored embeddings (filled by the search capability).

@@ -1,0 +1,1 @@
+-- Subscribers to the email digest (filled by the subscription capability).
