@@ -19,14 +19,19 @@ import click
 import orjson
 
 from paperfeed import __version__
+from paperfeed.community.cli import github, trending
 from paperfeed.config import SETTINGS_BY_NAME, Settings
 from paperfeed.errors import PaperfeedError
 from paperfeed.ingest import IngestReport, run_ingest
+from paperfeed.mail.cli import mail
 from paperfeed.paper_json import paper_json, stats_json
 from paperfeed.papers.ids import parse_arxiv_id
+from paperfeed.search.cli import index_group, search_command, similar_command
 from paperfeed.sources.base import Page, Source
 from paperfeed.sources.http import PoliteClient
 from paperfeed.store import PaperFilter, PaperStore, UpsertResult, open_store
+from paperfeed.store.copy_cli import copy_command
+from paperfeed.web.cli import serve
 
 EXIT_NOTHING_NEW = 3
 F = TypeVar("F", bound=Callable[..., Any])
@@ -132,6 +137,13 @@ def ingest_options(func: F) -> F:
         is_flag=True,
         help="Forget this source's checkpoint and start from the beginning.",
     )(func)
+    func = click.option(
+        "--no-embed",
+        is_flag=True,
+        expose_value=False,
+        callback=lambda ctx, _param, value: ctx.meta.__setitem__("no_embed", value),
+        help="Do not embed the new papers now (catch up later with `paperfeed index update`).",
+    )(func)
     return db_option(func)
 
 
@@ -162,13 +174,51 @@ def _progress(label: str) -> Iterator[Callable[[Page, UpsertResult], None]]:
         yield update
 
 
-def _run_source(source: Source, *, restart: bool, as_json: bool) -> None:
+def _run_source(
+    source: Source,
+    *,
+    restart: bool,
+    as_json: bool,
+    after: Callable[[PaperStore], None] | None = None,
+) -> None:
+    """Ingest, then run ``after`` (derived data) when something changed; exit 3 if nothing."""
     app = _app()
     with _progress(f"ingest {source.name}") as on_page:
         report = run_ingest(app.store(), source, restart=restart, on_page=on_page)
+    if report.changed and after is not None:
+        after(app.store())
+    if report.changed and not click.get_current_context().meta.get("no_embed"):
+        _embed_new_papers(app.store(), app.settings)
     _report(report, as_json)
     if not report.changed:
         sys.exit(EXIT_NOTHING_NEW)
+
+
+def _embed_new_papers(store: PaperStore, settings: Settings) -> None:
+    """Embed and index what is not yet; a missing model only warns (search falls back)."""
+    from paperfeed.search import SearchError
+    from paperfeed.search.indexing import index_after_ingest
+
+    try:
+        index_after_ingest(store, settings)
+    except SearchError as exc:
+        click.echo(f"Warning: papers not embedded ({exc}); run `paperfeed index update`", err=True)
+
+
+def _hf_signals(settings: Settings) -> Callable[[PaperStore], None]:
+    """Feed Hugging Face upvotes and stars into the trending score after an hf-daily run."""
+
+    def feed(store: PaperStore) -> None:
+        from paperfeed.community.hf_signals import import_hf_signals
+        from paperfeed.community.ranking import ensure_params
+        from paperfeed.community.settings import CommunitySettings
+
+        community = CommunitySettings.from_settings(settings)
+        model = community.trending_model()
+        ensure_params(store, model)
+        import_hf_signals(store, community, model)
+
+    return feed
 
 
 def _report(report: IngestReport, as_json: bool) -> None:
@@ -318,7 +368,7 @@ def ingest_hf_daily(
             base_url=settings.get("hf_url"),
             client=client,
         )
-        _run_source(source, restart=restart, as_json=as_json)
+        _run_source(source, restart=restart, as_json=as_json, after=_hf_signals(settings))
 
 
 @ingest.command("jsonl")
@@ -458,19 +508,25 @@ def db_migrate(as_json: bool) -> None:
 
 
 @main.command()
+@click.option("--no-serve", is_flag=True, help="Prepare and print, then exit without serving.")
 @db_option
-def run() -> None:
-    """The main job: prepare the store, load the demo corpus when empty, show today's papers."""
+@click.pass_context
+def run(ctx: click.Context, no_serve: bool) -> None:
+    """The main job: prepare the store (demo corpus when empty), then serve the web app."""
     store = _app().store()
     if store.count_papers() == 0:
         click.echo("empty store: loading the demo corpus")
         report = run_ingest(store, demo_source())
         _report(report, as_json=False)
+        click.echo("embedding the demo corpus for semantic search")
+        _embed_new_papers(store, _app().settings)
     day = store.latest_day()
     if day is None:
         click.echo("no papers yet")
-        return
-    _print_day(store, day)
+    else:
+        _print_day(store, day)
+    if not no_serve:
+        ctx.invoke(serve)
 
 
 def _print_day(store: PaperStore, day: date) -> None:
@@ -480,6 +536,15 @@ def _print_day(store: PaperStore, day: date) -> None:
     for stored in todays:
         click.echo(f"  {stored.paper.id:<12} {stored.title_text}")
 
+
+db.add_command(copy_command)
+main.add_command(search_command)
+main.add_command(similar_command)
+main.add_command(index_group)
+main.add_command(serve)
+main.add_command(mail)
+main.add_command(trending)
+main.add_command(github)
 
 if __name__ == "__main__":
     main()

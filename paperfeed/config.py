@@ -64,8 +64,193 @@ SETTINGS: tuple[Setting, ...] = (
         "http_max_retries", 5, "Retries of a failed upstream request (429, 5xx, dropped).", int
     ),
     # -- search
+    Setting(
+        "search_embedder",
+        "minilm-l6-v2-int8",
+        "Embedding model for semantic search (a new model is a new index generation).",
+    ),
+    Setting(
+        "search_model_dir",
+        "",
+        "Folder for the built embedding model files (empty: VAR_DIR/models).",
+    ),
+    Setting(
+        "search_index_dir",
+        "",
+        "Folder for vector indexes (empty: next to the SQLite database, DB.search/).",
+    ),
+    Setting("search_rrf_k", 60, "Reciprocal rank fusion constant k for hybrid search.", int),
+    Setting("search_keyword_weight", 1.0, "Weight of keyword ranks in hybrid search.", float),
+    Setting("search_semantic_weight", 1.0, "Weight of semantic ranks in hybrid search.", float),
+    Setting(
+        "search_embed_timeout_ms",
+        300.0,
+        "Longest wait for a query embedding before answering with keyword results only.",
+        float,
+    ),
+    Setting(
+        "search_max_keyword_terms",
+        8,
+        "Free words kept in a keyword query (the rarest; stopwords are dropped).",
+        int,
+    ),
+    Setting(
+        "search_max_term_share",
+        0.05,
+        "Keyword queries skip words found in more than this share of papers (speed).",
+        float,
+    ),
+    Setting("search_candidates", 50, "Candidates each mode contributes to hybrid fusion.", int),
     # -- web
+    Setting("web_host", "127.0.0.1", "Address `paperfeed serve` listens on."),
+    Setting("web_port", 8000, "Port `paperfeed serve` listens on.", int),
+    Setting("web_workers", 1, "Worker processes of `paperfeed serve`.", int),
+    Setting(
+        "public_url",
+        "",
+        "The site's public base URL for links in feeds (default: taken from each request).",
+    ),
+    Setting(
+        "secret_key",
+        "",
+        "Key that signs form tokens and links (default: generated once, kept in var_dir).",
+    ),
     # -- mail and digests
+    Setting(
+        "smtp_url",
+        "",
+        "Mail server, e.g. smtp://user:pass@host:587?starttls=1 or smtps://user:pass@host"
+        " (empty: write .eml files to VAR_DIR/outbox/ instead of sending).",
+    ),
+    Setting(
+        "mail_from",
+        "paperfeed <paperfeed@localhost>",
+        "Sender of every mail (From header and envelope); its domain names the Message-IDs.",
+    ),
+    Setting(
+        "smtp_rate_limit", 0.0, "Most messages per second sent over SMTP (0: no limit).", float
+    ),
+    Setting("smtp_concurrency", 2, "SMTP connections used at once by the sender.", int),
+    Setting(
+        "smtp_timeout", 30.0, "Seconds to wait for the mail server before retrying later.", float
+    ),
+    Setting(
+        "mail_max_attempts",
+        8,
+        "Attempts per message (temporary failures back off exponentially) before it fails.",
+        int,
+    ),
+    Setting(
+        "mail_retry_delay",
+        60.0,
+        "Seconds before the first retry after a temporary failure (doubling, capped at 6 h).",
+        float,
+    ),
+    Setting(
+        "mail_hard_bounce_limit",
+        3,
+        "Consecutive permanent refusals (5xx) after which an address is no longer mailed.",
+        int,
+    ),
+    Setting(
+        "digest_scheduler",
+        1,
+        "1: `paperfeed serve` composes and sends due digests itself (one server at a time);"
+        " 0: leave it to cron running `paperfeed digest run`.",
+        int,
+    ),
+    Setting(
+        "digest_scheduler_interval",
+        60.0,
+        "Seconds between two runs of the in-process digest scheduler.",
+        float,
+    ),
+    Setting(
+        "digest_catchup_days",
+        14,
+        "After a longer absence a digest covers only this many days, and says so.",
+        int,
+    ),
+    Setting("digest_catchup_papers", 20, "Papers in a catch-up digest after a long absence.", int),
+    Setting(
+        "digest_confirm_hours", 48, "Hours a subscription's confirmation link stays valid.", int
+    ),
+    Setting(
+        "digest_link_days",
+        365,
+        "Days the manage, unsubscribe and thumbs links in a digest stay valid.",
+        int,
+    ),
+    Setting(
+        "digest_workers",
+        0,
+        "Processes that render and queue digests (0: one per CPU).",
+        int,
+    ),
+    Setting(
+        "unsubscribe_mailto",
+        "",
+        "Address in the mailto List-Unsubscribe link (empty: the mail_from address).",
+    ),
+    # -- community
+    Setting("trending_weight_upvote", 1.0, "Trending weight of one paperfeed upvote.", float),
+    Setting("trending_weight_hf_upvote", 1.0, "Trending weight of one Hugging Face upvote.", float),
+    Setting("trending_weight_save", 0.5, "Trending weight of one save to a reading list.", float),
+    Setting("trending_weight_star", 0.1, "Trending weight of one GitHub star gained.", float),
+    Setting(
+        "trending_half_life_today",
+        12.0,
+        "Half-life in hours of a signal in the today view (week and month have their own).",
+        float,
+    ),
+    Setting("trending_half_life_week", 48.0, "Half-life in hours in the week view.", float),
+    Setting("trending_half_life_month", 168.0, "Half-life in hours in the month view.", float),
+    Setting(
+        "trending_star_baseline_cap",
+        500,
+        "Most stars a repository already had when first seen that count as gained.",
+        int,
+    ),
+    Setting(
+        "trending_default_window",
+        "week",
+        "Trending view shown by default: today, week, month or all.",
+    ),
+    Setting("session_days", 30, "Days a sign-in lasts on one browser.", int),
+    Setting("signin_link_minutes", 30, "Minutes a sign-in link stays valid (used once).", int),
+    Setting(
+        "signin_send_now",
+        True,
+        "Send sign-in mails from the web process at once (off: `paperfeed mail send` does).",
+        lambda v: str(v).strip().lower() in {"1", "true", "yes", "on"},
+    ),
+    Setting(
+        "rate_signin_per_address", "5/hour", "Sign-in mails to one address (N/minute|hour|day)."
+    ),
+    Setting("rate_signin_per_ip", "20/hour", "Sign-in mails requested from one IP address."),
+    Setting("rate_votes_per_account", "300/hour", "Upvotes and saves by one account."),
+    Setting("rate_votes_per_ip", "1000/hour", "Upvotes and saves from one IP address."),
+    Setting("rate_submissions_per_account", "20/day", "Paper submissions by one account."),
+    Setting("rate_submissions_per_ip", "50/day", "Paper submissions from one IP address."),
+    Setting(
+        "submission_max_age_days", 14, "Days after its first version a paper may be submitted.", int
+    ),
+    Setting("github_api_url", "https://api.github.com", "Base URL of the GitHub REST API."),
+    Setting(
+        "github_token",
+        "",
+        "GitHub token for star look-ups (optional: 5,000 instead of 60 requests an hour).",
+    ),
+    Setting("github_sync_hours", 6.0, "Hours between two star look-ups of one repository.", float),
+    Setting(
+        "github_sync_days", 30, "Repositories of papers listed in this many days are synced.", int
+    ),
+    Setting(
+        "github_max_wait",
+        60.0,
+        "Longest pause (seconds) for a GitHub rate limit before a sync stops for later.",
+        float,
+    ),
 )
 SETTINGS_BY_NAME: Mapping[str, Setting] = {s.name: s for s in SETTINGS}
 
@@ -88,6 +273,14 @@ def load_config_file(path: Path | None) -> dict[str, Any]:
     if unknown:
         raise ConfigError(f"unknown setting(s) in {path}: {', '.join(unknown)}")
     return dict(table)
+
+
+def settings_table() -> str:
+    """The Markdown table of every setting, as docs/configuration.md shows it."""
+    rows = ["| setting | environment variable | default | meaning |", "|---|---|---|---|"]
+    for s in SETTINGS:
+        rows.append(f"| `{s.name}` | `{s.env}` | `{s.default}` | {s.help} |")
+    return "\n".join(rows) + "\n"
 
 
 class Settings:

@@ -49,15 +49,18 @@ def run_ingest(
 ) -> IngestReport:
     """Read ``source`` from its saved checkpoint (or from the start) into ``store``."""
     key = source.checkpoint_key
-    if restart:
-        store.reset_checkpoint(key)
     report = IngestReport(source.name, key)
-    for page in source.pages(store.get_checkpoint(key)):
-        result = store.upsert_papers(
-            page.papers, source=source.name, checkpoint_key=key, checkpoint=page.checkpoint
-        )
-        report.pages += 1
-        report.result += result
-        if on_page is not None:
-            on_page(page, result)
+    # One ingester per source: a second one waits, then resumes from the checkpoint the
+    # first committed (so it fetches only what is new since).
+    with store.source_lock(key):
+        if restart:
+            store.reset_checkpoint(key)
+        for page in source.pages(store.get_checkpoint(key)):
+            result = store.upsert_papers(
+                page.papers, source=source.name, checkpoint_key=key, checkpoint=page.checkpoint
+            )
+            report.pages += 1
+            report.result += result
+            if on_page is not None:
+                on_page(page, result)
     return report

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -30,11 +31,11 @@ def invoke(cli: CliRunner, *args: str) -> Result:
 
 
 def test_run_loads_the_demo_once_and_shows_the_latest_day(cli: CliRunner) -> None:
-    first = invoke(cli, "run")
+    first = invoke(cli, "run", "--no-serve")
     assert first.exit_code == 0, first.output
     assert "loading the demo corpus" in first.output
     assert "Papers of 2026-07-01" in first.output
-    second = invoke(cli, "run")
+    second = invoke(cli, "run", "--no-serve")
     assert "loading the demo corpus" not in second.output
     stats = json.loads(invoke(cli, "stats", "--json").output)
     assert stats["papers"] == 282
@@ -43,7 +44,7 @@ def test_run_loads_the_demo_once_and_shows_the_latest_day(cli: CliRunner) -> Non
 
 
 def test_papers_show_and_list(cli: CliRunner) -> None:
-    invoke(cli, "ingest", "demo")
+    invoke(cli, "ingest", "demo", "--no-embed")
     shown = invoke(cli, "papers", "show", "arXiv:2112.12345v1")
     assert "Revisiting Transformation Invariant Geometric Deep Learning" in shown.output
     data = json.loads(
@@ -76,9 +77,9 @@ def test_bad_database_url_is_a_clear_error(cli: CliRunner) -> None:
     assert "unsupported database URL" in result.output
 
 
-def test_db_option_after_the_command(cli: CliRunner, tmp_path: Path) -> None:
-    other = f"sqlite:///{tmp_path / 'other.db'}"
-    invoke(cli, "ingest", "demo", "--db", other)
+def test_db_option_after_the_command(cli: CliRunner, new_store_url: Callable[[str], str]) -> None:
+    other = new_store_url("other.db")
+    invoke(cli, "ingest", "demo", "--no-embed", "--db", other)
     assert json.loads(invoke(cli, "stats", "--json", "--db", other).output)["papers"] == 282
     assert json.loads(invoke(cli, "stats", "--json").output)["papers"] == 0
 
@@ -94,7 +95,15 @@ def test_ingest_exit_status_tells_whether_anything_arrived(
 ) -> None:
     feed = (FIXTURES / "arxiv_rss" / "arxiv_cs_ai.xml").read_bytes()
     recorded_server.add("/rss/cs.AI", Reply(feed))
-    args = ("ingest", "arxiv-rss", "cs.AI", "--base-url", recorded_server.url, "--json")
+    args = (
+        "ingest",
+        "arxiv-rss",
+        "cs.AI",
+        "--base-url",
+        recorded_server.url,
+        "--json",
+        "--no-embed",
+    )
     first = invoke(cli, *args)
     assert first.exit_code == 0
     assert json.loads(first.output)["inserted"] == 3
@@ -109,7 +118,9 @@ def test_ingest_base_url_from_the_environment(
     daily = (FIXTURES / "hf_daily_papers" / "hf_daily_papers.json").read_bytes()
     recorded_server.add("/api/daily_papers", Reply(daily), query={"date": "2026-06-12", "p": "0"})
     monkeypatch.setenv("PAPERFEED_HF_URL", recorded_server.url)
-    result = invoke(cli, "ingest", "hf-daily", "--since", "2026-06-12", "--until", "2026-06-12")
+    result = invoke(
+        cli, "ingest", "hf-daily", "--since", "2026-06-12", "--until", "2026-06-12", "--no-embed"
+    )
     assert result.exit_code == 0, result.output
     assert "30 new" in result.output
     stats = json.loads(invoke(cli, "stats", "--json").output)
@@ -129,7 +140,7 @@ def test_upstream_failure_is_one_line_naming_the_source(
 def test_jsonl_bad_line_names_file_and_line(cli: CliRunner, tmp_path: Path) -> None:
     dump = tmp_path / "dump.jsonl"
     dump.write_text('{"id": "2401.00001", "title": "A", "abstract": "B", "authors": []}\n{oops\n')
-    result = invoke(cli, "ingest", "jsonl", str(dump))
+    result = invoke(cli, "ingest", "jsonl", str(dump), "--no-embed")
     assert result.exit_code == 1
     assert f"{dump}:2" in result.output
     assert json.loads(invoke(cli, "stats", "--json").output)["papers"] == 1
@@ -145,6 +156,18 @@ def test_console_script_runs_as_a_real_process(store_url: str) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["papers"] == 0
+
+
+def test_ingest_embeds_what_it_stored(cli: CliRunner, tmp_path: Path) -> None:
+    dump = tmp_path / "dump.jsonl"
+    dump.write_text(
+        '{"id": "2401.00001", "title": "Equivariant graph networks", "abstract": "We study'
+        ' rotation equivariance in message passing.", "authors": ["A. Author"]}\n'
+    )
+    assert invoke(cli, "ingest", "jsonl", str(dump)).exit_code == 0
+    status = json.loads(invoke(cli, "index", "status", "--json").output)
+    [generation] = status["generations"]
+    assert generation["embedded"] == 1
 
 
 def test_help_everywhere(cli: CliRunner) -> None:

@@ -6,10 +6,10 @@ import gzip
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -64,25 +64,17 @@ def _snapshot(store: PaperStore) -> dict[str, Any]:
     }
 
 
-def _committed_line(db_url: str) -> int:
-    path = db_url.removeprefix("sqlite:///")
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
-        try:
-            row = conn.execute("SELECT state_json FROM checkpoints").fetchone()
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        return 0
-    return int(orjson.loads(row[0]).get("line", 0)) if row else 0
+def _committed_line(observer: PaperStore, key: str) -> int:
+    checkpoint = observer.get_checkpoint(key)
+    return int(checkpoint.get("line", 0)) if checkpoint else 0
 
 
-def _wait_for_progress(db_url: str, child: subprocess.Popen[bytes]) -> bool:
+def _wait_for_progress(observer: PaperStore, key: str, child: subprocess.Popen[bytes]) -> bool:
     """Wait until the child commits a page beyond what was there; False if it finished."""
-    start_line = _committed_line(db_url)
+    start_line = _committed_line(observer, key)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and child.poll() is None:
-        if _committed_line(db_url) > start_line:
+        if _committed_line(observer, key) > start_line:
             return True
         time.sleep(0.005)
     return False
@@ -97,6 +89,7 @@ def _ingest_command(db_url: str, dump: Path) -> list[str]:
         db_url,
         "ingest",
         "jsonl",
+        "--no-embed",
         str(dump),
         "--batch-size",
         str(BATCH),
@@ -105,15 +98,17 @@ def _ingest_command(db_url: str, dump: Path) -> list[str]:
 
 @pytest.mark.slow
 def test_sigkill_at_random_moments_loses_and_duplicates_nothing(
-    tmp_path: Path, big_dump: Path
+    new_store_url: Callable[[str], str], big_dump: Path
 ) -> None:
-    clean_url = f"sqlite:///{tmp_path / 'clean.db'}"
+    clean_url = new_store_url("clean.db")
     with open_store(clean_url) as clean:
         run_ingest(clean, JSONLSource(big_dump, batch_size=BATCH))
         expected = _snapshot(clean)
     assert expected["count"] == PAPERS
 
-    killed_url = f"sqlite:///{tmp_path / 'killed.db'}"
+    killed_url = new_store_url("killed.db")
+    observer = open_store(killed_url)
+    key = JSONLSource(big_dump).checkpoint_key
     rng = random.Random(20261128)
     kills = 0
     while True:
@@ -122,7 +117,7 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
-        if kills < KILLS and _wait_for_progress(killed_url, child):
+        if kills < KILLS and _wait_for_progress(observer, key, child):
             time.sleep(rng.uniform(0, 0.05))  # land anywhere: mid-page, mid-commit, between pages
             os.kill(child.pid, signal.SIGKILL)
             child.wait()
@@ -132,6 +127,7 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(
         assert child.returncode in (0, 3), child.stderr.read() if child.stderr else ""
         break
     assert kills == KILLS
+    observer.close()
 
     with open_store(killed_url) as resumed:
         assert _snapshot(resumed) == expected
@@ -139,21 +135,20 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(
     assert again.returncode == 3  # nothing new: the run had already completed
 
 
-def test_interrupted_run_resumes_from_its_checkpoint(tmp_path: Path, big_dump: Path) -> None:
+def test_interrupted_run_resumes_from_its_checkpoint(store: PaperStore, big_dump: Path) -> None:
     """In process: stop after a few pages, then a second run reads only the rest."""
-    with open_store(f"sqlite:///{tmp_path / 'p.db'}") as store:
-        source = JSONLSource(big_dump, batch_size=1000)
-        pages = source.pages(None)
-        for page in [next(pages), next(pages)]:
-            store.upsert_papers(
-                page.papers,
-                source=source.name,
-                checkpoint_key=source.checkpoint_key,
-                checkpoint=page.checkpoint,
-            )
-        assert store.count_papers() == 2000
-        start = time.monotonic()
-        report = run_ingest(store, JSONLSource(big_dump, batch_size=1000))
-        assert time.monotonic() - start < 30
-        assert (report.result.inserted, report.result.unchanged) == (PAPERS - 2000, 0)
-        assert store.count_papers() == PAPERS
+    source = JSONLSource(big_dump, batch_size=1000)
+    pages = source.pages(None)
+    for page in [next(pages), next(pages)]:
+        store.upsert_papers(
+            page.papers,
+            source=source.name,
+            checkpoint_key=source.checkpoint_key,
+            checkpoint=page.checkpoint,
+        )
+    assert store.count_papers() == 2000
+    start = time.monotonic()
+    report = run_ingest(store, JSONLSource(big_dump, batch_size=1000))
+    assert time.monotonic() - start < 30
+    assert (report.result.inserted, report.result.unchanged) == (PAPERS - 2000, 0)
+    assert store.count_papers() == PAPERS

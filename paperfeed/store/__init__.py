@@ -23,7 +23,13 @@ def open_store(url: str = DEFAULT_DATABASE_URL, *, migrate: bool = True) -> Pape
 
         assert parsed.path is not None
         return SQLitePaperStore(parsed.path, migrate=migrate)
-    raise StoreError("PostgreSQL support is not available in this version of paperfeed")
+    try:
+        from paperfeed.store.postgres import PostgresPaperStore
+    except ImportError as exc:
+        raise StoreError(
+            "PostgreSQL support needs the postgres extra: pip install 'paperfeed[postgres]'"
+        ) from exc
+    return PostgresPaperStore(parsed.raw, migrate=migrate)
 
 
 __all__ = [

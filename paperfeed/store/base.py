@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from paperfeed.errors import PaperfeedError
 from paperfeed.papers.model import Paper
+from paperfeed.store.community import CommunityStore
+from paperfeed.store.outbox import OutboxStore
 from paperfeed.store.search import SearchStore
 from paperfeed.store.subscriptions import SubscriptionStore
 
@@ -75,6 +78,10 @@ class PaperFilter:
     category: str | None = None
 
 
+ListOrder = Literal["upvotes", "newest"]
+"""How a listing is ordered: most upvoted first (then newest), or newest first."""
+
+
 @dataclass(frozen=True, slots=True)
 class StoreStats:
     papers: int
@@ -93,7 +100,7 @@ class Migration:
     applied_at: datetime | None
 
 
-class PaperStore(SearchStore, SubscriptionStore, ABC):
+class PaperStore(SearchStore, SubscriptionStore, OutboxStore, CommunityStore, ABC):
     """Papers, their sources and the ingestion checkpoints; search and subscriptions data."""
 
     url: str
@@ -140,9 +147,14 @@ class PaperStore(SearchStore, SubscriptionStore, ABC):
 
     @abstractmethod
     def list_papers(
-        self, where: PaperFilter = PaperFilter(), *, limit: int = 50, offset: int = 0
+        self,
+        where: PaperFilter = PaperFilter(),
+        *,
+        limit: int = 50,
+        offset: int = 0,
+        order: ListOrder = "upvotes",
     ) -> list[StoredPaper]:
-        """Papers matching ``where``: most upvoted first, then newest first."""
+        """Papers matching ``where``: most upvoted first, then newest (or newest first)."""
 
     @abstractmethod
     def count_papers(self, where: PaperFilter = PaperFilter()) -> int:
@@ -151,6 +163,27 @@ class PaperStore(SearchStore, SubscriptionStore, ABC):
     @abstractmethod
     def latest_day(self) -> date | None:
         """The most recent announcement day that has papers."""
+
+    @abstractmethod
+    def neighbour_days(self, day: date) -> tuple[date | None, date | None]:
+        """The nearest days before and after ``day`` that have papers."""
+
+    @abstractmethod
+    def data_version(self) -> int:
+        """A number that changes whenever anything was committed to the store.
+
+        Cheap enough to ask on every request, so readers can cache what they derive
+        from the store and know when to throw it away. Only equality is meaningful,
+        and only within one process.
+        """
+
+    @abstractmethod
+    def source_lock(self, key: str) -> AbstractContextManager[None]:
+        """Hold the lock of one ingestion source (by checkpoint key) while in the block.
+
+        Blocks while another process ingests the same source, so two timers or workers
+        never fetch and write the same pages at once; a different source is not held up.
+        """
 
     @abstractmethod
     def stats(self) -> StoreStats:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -13,6 +17,7 @@ import orjson
 from paperfeed.papers.model import HFInfo, Paper
 from paperfeed.papers.text import render_plain
 from paperfeed.store.base import (
+    ListOrder,
     Migration,
     PaperFilter,
     PaperStore,
@@ -28,14 +33,16 @@ from paperfeed.store.rows import (
     dumps,
     hf_from_columns,
     iso,
-    merge_papers,
     paper_from_columns,
     to_date,
     to_datetime,
 )
-from paperfeed.store.sqlite.connection import ConnectionPool
+from paperfeed.store.sqlite.community import SQLiteCommunityStore
+from paperfeed.store.sqlite.connection import ConnectionPool, connect
+from paperfeed.store.sqlite.outbox import SQLiteOutboxStore
 from paperfeed.store.sqlite.search import SQLiteSearchStore
 from paperfeed.store.sqlite.subscriptions import SQLiteSubscriptionStore
+from paperfeed.store.upsert import changed_since_last_time, freshest_by_id, plan_upsert
 
 _CHUNK = 500  # ids per IN (...) query
 _PAPER_COLUMNS = (
@@ -69,17 +76,29 @@ def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
         yield items[start : start + _CHUNK]
 
 
+_NEWEST_FIRST = "p.announced DESC, p.first_seen_at DESC, p.id DESC"
+_UPVOTED_FIRST = "h.upvotes DESC, " + _NEWEST_FIRST
+
+
 def _placeholders(count: int) -> str:
     return ",".join("?" * count)
 
 
-class SQLitePaperStore(SQLiteSearchStore, SQLiteSubscriptionStore, PaperStore):
+class SQLitePaperStore(
+    SQLiteSearchStore,
+    SQLiteSubscriptionStore,
+    SQLiteOutboxStore,
+    SQLiteCommunityStore,
+    PaperStore,
+):
     """Papers in one SQLite file; see ``PaperStore`` for the contract of each method."""
 
     def __init__(self, path: Path, *, migrate: bool = True) -> None:
         self.path = path
         self.url = f"sqlite:///{path}"
         self._pool = ConnectionPool(path)
+        self._version_conn: sqlite3.Connection | None = None
+        self._version_lock = threading.Lock()
         if migrate:
             self.migrate()
 
@@ -141,51 +160,41 @@ class SQLitePaperStore(SQLiteSearchStore, SQLiteSubscriptionStore, PaperStore):
         checkpoint_key: str | None = None,
         checkpoint: Mapping[str, Any] | None = None,
     ) -> UpsertResult:
-        latest: dict[str, Paper] = {}
-        for paper in papers:  # within a batch, the freshest copy of each paper wins
-            seen = latest.get(paper.id)
-            latest[paper.id] = merge_papers(seen, paper) if seen else paper
+        latest = freshest_by_id(papers)
         try:
             with self._pool.write() as conn:
-                result = self._upsert(conn, list(latest.values()), source)
+                result = self._upsert(conn, latest, source)
                 if checkpoint_key is not None:
                     self._save_checkpoint(conn, checkpoint_key, checkpoint or {})
         except sqlite3.Error as exc:
             raise StoreError(f"cannot store papers in {self.path}: {exc}") from exc
         return result
 
-    def _upsert(self, conn: sqlite3.Connection, papers: list[Paper], source: str) -> UpsertResult:
-        incoming_hash = {p.id: p.content_hash() for p in papers}
-        said_before = self._source_hashes(conn, source, list(incoming_hash))
-        fresh = [p for p in papers if said_before.get(p.id) != incoming_hash[p.id]]
-        unchanged = len(papers) - len(fresh)
+    def _upsert(
+        self, conn: sqlite3.Connection, papers: dict[str, Paper], source: str
+    ) -> UpsertResult:
+        said_before = self._source_hashes(conn, source, list(papers))
+        fresh, hashes = changed_since_last_time(papers, said_before)
         if not fresh:
-            return UpsertResult(unchanged=unchanged)
+            return UpsertResult(unchanged=len(papers))
         stored = self._load_papers(conn, [p.id for p in fresh])
+        plan = plan_upsert(
+            fresh,
+            hashes,
+            {paper_id: s.paper for paper_id, s in stored.items()},
+            already_unchanged=len(papers) - len(fresh),
+        )
         now = _now()
-        inserts: list[tuple[Paper, str]] = []
-        updates: list[tuple[Paper, str]] = []
-        for paper in fresh:
-            old = stored.get(paper.id)
-            if old is None:
-                inserts.append((paper, incoming_hash[paper.id]))
-                continue
-            merged = merge_papers(old.paper, paper)
-            merged_hash = merged.content_hash()
-            if merged_hash != old.paper.content_hash():
-                updates.append((merged, merged_hash))
-            else:
-                unchanged += 1
-        self._write_papers(conn, inserts, now, insert=True)
-        self._write_papers(conn, updates, now, insert=False)
+        self._write_papers(conn, plan.inserts, now, insert=True)
+        self._write_papers(conn, plan.updates, now, insert=False)
         conn.executemany(
             "INSERT INTO paper_sources"
             " (source, paper_id, content_hash, first_seen_at, last_changed_at)"
             " VALUES (?, ?, ?, ?, ?) ON CONFLICT (source, paper_id) DO UPDATE SET"
             " content_hash = excluded.content_hash, last_changed_at = excluded.last_changed_at",
-            [(source, p.id, incoming_hash[p.id], now, now) for p in fresh],
+            [(source, paper_id, digest, now, now) for paper_id, digest in plan.source_hashes],
         )
-        return UpsertResult(len(inserts), len(updates), unchanged)
+        return plan.result
 
     def _source_hashes(
         self, conn: sqlite3.Connection, source: str, ids: list[str]
@@ -373,21 +382,73 @@ class SQLitePaperStore(SQLiteSearchStore, SQLiteSubscriptionStore, PaperStore):
         return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
     def list_papers(
-        self, where: PaperFilter = PaperFilter(), *, limit: int = 50, offset: int = 0
+        self,
+        where: PaperFilter = PaperFilter(),
+        *,
+        limit: int = 50,
+        offset: int = 0,
+        order: ListOrder = "upvotes",
     ) -> list[StoredPaper]:
         sql, params = self._where(where)
         with self._pool.read() as conn:
-            ids = [
-                row[0]
-                for row in conn.execute(
-                    "SELECT p.id FROM papers p LEFT JOIN hf_papers h ON h.paper_id = p.id"
-                    f"{sql} ORDER BY coalesce(h.upvotes, 0) DESC, p.announced DESC,"
-                    " p.first_seen_at DESC, p.id DESC LIMIT ? OFFSET ?",
-                    (*params, limit, offset),
-                )
-            ]
+            if order == "upvotes":
+                ids = self._ids_by_upvotes(conn, sql, params, limit, offset)
+            else:
+                ids = self._ids(conn, sql, params, _NEWEST_FIRST, limit, offset)
             loaded = self._load_papers(conn, ids)
         return [loaded[i] for i in ids if i in loaded]
+
+    @staticmethod
+    def _ids(
+        conn: sqlite3.Connection,
+        sql: str,
+        params: list[Any],
+        order_by: str,
+        limit: int,
+        offset: int,
+        join: str = "",
+    ) -> list[str]:
+        rows = conn.execute(
+            f"SELECT p.id FROM papers p{join}{sql} ORDER BY {order_by} LIMIT ? OFFSET ?",
+            (*params, limit, offset),
+        )
+        return [row[0] for row in rows]
+
+    def _ids_by_upvotes(
+        self, conn: sqlite3.Connection, sql: str, params: list[Any], limit: int, offset: int
+    ) -> list[str]:
+        """Upvoted papers (few) by upvotes, then the rest newest first.
+
+        The same order as sorting everything by (upvotes, announced, ...), but the long
+        tail is read along the ``announced`` index instead of sorting the whole table.
+        """
+        glue = " AND " if sql else " WHERE "
+        top = self._ids(
+            conn,
+            f"{sql}{glue}h.upvotes > 0",
+            params,
+            _UPVOTED_FIRST,
+            limit,
+            offset,
+            join=" JOIN hf_papers h ON h.paper_id = p.id",
+        )
+        if len(top) == limit:
+            return top
+        upvoted = conn.execute(
+            f"SELECT count(*) FROM papers p JOIN hf_papers h ON h.paper_id = p.id"
+            f"{sql}{glue}h.upvotes > 0",
+            params,
+        ).fetchone()[0]
+        rest = self._ids(
+            conn,
+            f"{sql}{glue}NOT EXISTS (SELECT 1 FROM hf_papers h"
+            " WHERE h.paper_id = p.id AND h.upvotes > 0)",
+            params,
+            _NEWEST_FIRST,
+            limit - len(top),
+            max(0, offset - upvoted),
+        )
+        return top + rest
 
     def count_papers(self, where: PaperFilter = PaperFilter()) -> int:
         sql, params = self._where(where)
@@ -397,6 +458,40 @@ class SQLitePaperStore(SQLiteSearchStore, SQLiteSubscriptionStore, PaperStore):
     def latest_day(self) -> date | None:
         row = self._pool.get().execute("SELECT max(announced) FROM papers").fetchone()
         return to_date(row[0]) if row and row[0] else None
+
+    def neighbour_days(self, day: date) -> tuple[date | None, date | None]:
+        row = (
+            self._pool.get()
+            .execute(
+                "SELECT (SELECT max(announced) FROM papers WHERE announced < ?),"
+                " (SELECT min(announced) FROM papers WHERE announced > ?)",
+                (day.isoformat(), day.isoformat()),
+            )
+            .fetchone()
+        )
+        return to_date(row[0]), to_date(row[1])
+
+    def data_version(self) -> int:
+        # PRAGMA data_version changes when any *other* connection commits: a connection
+        # kept only for asking sees every write, from this process or another one.
+        with self._version_lock:
+            if self._version_conn is None:
+                self._version_conn = connect(self.path)
+            return int(self._version_conn.execute("PRAGMA data_version").fetchone()[0])
+
+    @contextmanager
+    def source_lock(self, key: str) -> Iterator[None]:
+        # Writes are already serialised; this lock file (beside the database) keeps two
+        # processes from fetching the same source at once. The OS drops it if we die.
+        digest = hashlib.blake2b(key.encode(), digest_size=8).hexdigest()
+        lock_path = self.path.with_name(f"{self.path.name}.ingest-{digest}.lock")
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(lock_path, "a+b") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def stats(self) -> StoreStats:
         with self._pool.read() as conn:
@@ -432,6 +527,10 @@ class SQLitePaperStore(SQLiteSearchStore, SQLiteSubscriptionStore, PaperStore):
 
     def close(self) -> None:
         self._pool.close()
+        with self._version_lock:
+            if self._version_conn is not None:
+                self._version_conn.close()
+                self._version_conn = None
 
 
 def _split_sql(script: str) -> Iterator[str]:

@@ -1,4 +1,4 @@
-"""The store's contract, on a real SQLite file."""
+"""The store's contract, on a real database (SQLite, or PostgreSQL with --backend)."""
 
 from __future__ import annotations
 
@@ -154,6 +154,7 @@ def test_stats_counts_sources_and_categories(store: PaperStore) -> None:
     assert stats.with_hf == 1
 
 
+@pytest.mark.sqlite_only
 def test_wal_and_foreign_keys_are_on(store: PaperStore, store_url: str) -> None:
     path = store_url.removeprefix("sqlite:///")
     conn = sqlite3.connect(path)
@@ -161,6 +162,7 @@ def test_wal_and_foreign_keys_are_on(store: PaperStore, store_url: str) -> None:
     conn.close()
 
 
+@pytest.mark.sqlite_only
 def test_readers_keep_reading_while_a_writer_holds_the_lock(
     store: PaperStore, store_url: str
 ) -> None:
@@ -190,6 +192,7 @@ def test_two_threads_writing_never_lose_a_paper(store: PaperStore) -> None:
     assert store.count_papers() == 60
 
 
+@pytest.mark.sqlite_only
 def test_newer_schema_than_code_is_refused(store_url: str) -> None:
     opened = open_store(store_url)
     opened.close()
@@ -201,6 +204,7 @@ def test_newer_schema_than_code_is_refused(store_url: str) -> None:
         open_store(store_url)
 
 
+@pytest.mark.sqlite_only
 def test_unwritable_location_is_a_clear_error(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")

@@ -1,0 +1,447 @@
+"""``SearchService``: keyword, semantic and hybrid search, pins, fallbacks, similar papers.
+
+Keyword results come from the store's full-text index; semantic results from the
+active embedding generation's vector index; hybrid fuses both by reciprocal rank.
+A failing or slow embedder degrades a search to keyword results, and says so.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from paperfeed.config import Settings
+from paperfeed.embedding import Embedder, Vectors, load_embedder
+from paperfeed.errors import PaperfeedError
+from paperfeed.papers.ids import InvalidArxivId, parse_arxiv_id
+from paperfeed.search.fusion import reciprocal_rank_fusion
+from paperfeed.search.generations import GenerationIndex, Progress, embed_missing
+from paperfeed.search.highlight import Highlighted, Matcher, highlight, snippet
+from paperfeed.search.keyword import STOPWORDS, DocumentFrequencies, build_keyword_query
+from paperfeed.search.pins import Pin, arxiv_reference, doi_reference, normalize_title
+from paperfeed.search.query import ParsedQuery, parse_query
+from paperfeed.search.query_embedding import EmbeddingUnavailable, QueryEmbedder
+from paperfeed.store.base import PaperStore, StoredPaper
+from paperfeed.store.search import SearchScope
+
+Mode = Literal["keyword", "semantic", "hybrid"]
+MODES: tuple[Mode, ...] = ("keyword", "semantic", "hybrid")
+EXACT_SEARCH_LIMIT = 20_000  # filtered semantic search scans at most this many vectors
+_OVERFETCH = 4
+
+
+class SearchError(PaperfeedError):
+    """A search or indexing request cannot be carried out (bad input, no model, no index)."""
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """Restrictions set outside the query text (web form, CLI flags)."""
+
+    category: str | None = None
+    since: date | None = None
+    until: date | None = None
+    author: str | None = None
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    paper: StoredPaper
+    score: float
+    rank: int
+    pinned: bool
+    title: Highlighted
+    snippet: Highlighted
+    matched_by: frozenset[str]  # {"keyword", "semantic", "pin"}
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    query: str
+    hits: list[SearchHit]
+    mode: str
+    mode_used: str
+    fallback: str | None
+    pinned: str | None
+    pin_kind: str | None  # "id" | "url" | "doi" | "title"
+    elapsed_ms: float
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def index_root(store: PaperStore, settings: Settings) -> Path:
+    """Where vector indexes live: the setting, else next to the SQLite file."""
+    configured = str(settings.get("search_index_dir") or "")
+    if configured:
+        return Path(configured)
+    path = getattr(store, "path", None)
+    if isinstance(path, Path):
+        return path.with_name(path.name + ".search")
+    return settings.var_dir / "search-index"
+
+
+def model_dir(settings: Settings) -> Path:
+    configured = str(settings.get("search_model_dir") or "")
+    return Path(configured) if configured else settings.var_dir / "models"
+
+
+def _scope(parsed: ParsedQuery, filters: SearchFilters) -> SearchScope:
+    """Explicit filters win over the same operator typed in the query."""
+    author = filters.author
+    if author is None and parsed.authors:
+        author = " ".join(parsed.authors[0])
+    return SearchScope(
+        category=filters.category or parsed.category,
+        since=filters.since or parsed.since,
+        until=filters.until or parsed.until,
+        author=author,
+    )
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+        self._last = self.start
+        self.timings: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.timings[name] = self.timings.get(name, 0.0) + (now - self._last) * 1000
+        self._last = now
+
+    @property
+    def elapsed_ms(self) -> float:
+        return (time.perf_counter() - self.start) * 1000
+
+
+class SearchService:
+    """The one entry point for searching papers; safe to share between threads."""
+
+    def __init__(
+        self, store: PaperStore, settings: Settings, *, embedder: Embedder | None = None
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.index_root = index_root(store, settings)
+        self._given = embedder
+        self._frequencies = DocumentFrequencies(store)
+        self._indexes: dict[str, GenerationIndex] = {}
+        self._query_embedders: dict[str, QueryEmbedder] = {}
+        self._workers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="paperfeed-search")
+
+    # -- generations ------------------------------------------------------------------
+
+    @property
+    def target_generation(self) -> str:
+        """The generation new embeddings go to: the given embedder's, else the setting."""
+        return self._given.name if self._given else str(self.settings.get("search_embedder"))
+
+    def _load_embedder(self, name: str) -> Embedder:
+        if self._given is not None and self._given.name == name:
+            return self._given
+        try:
+            return load_embedder(name, model_dir(self.settings))
+        except Exception as exc:  # missing extras, broken files: one message
+            raise SearchError(f"cannot load embedding model {name!r}: {exc}") from exc
+
+    def _query_embedder(self, name: str) -> QueryEmbedder:
+        if name not in self._query_embedders:
+            self._query_embedders[name] = QueryEmbedder(lambda: self._load_embedder(name))
+        return self._query_embedders[name]
+
+    def generation_index(self, generation: str) -> GenerationIndex:
+        if generation not in self._indexes:
+            dim = next((g.dim for g in self.store.generations() if g.name == generation), None)
+            if dim is None:
+                raise SearchError(f"no embeddings for generation {generation!r}")
+            self._indexes[generation] = GenerationIndex(
+                self.store, self.index_root, generation, dim
+            )
+        return self._indexes[generation]
+
+    # -- search -----------------------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        *,
+        mode: Mode = "hybrid",
+        filters: SearchFilters = SearchFilters(),
+        limit: int = 20,
+        offset: int = 0,
+    ) -> SearchResults:
+        """Ranked papers for ``query``; never raises for what the query text contains."""
+        if mode not in MODES:
+            raise SearchError(f"unknown search mode {mode!r}; choose one of {', '.join(MODES)}")
+        clock = _Clock()
+        parsed = parse_query(query)
+        scope = _scope(parsed, filters)
+        depth = max(offset + limit + 1, int(self.settings.get("search_candidates")))
+        if mode != "hybrid":
+            depth = offset + limit + 1
+        clock.lap("parse")
+        # Keyword search runs on a worker thread while the query is embedded: SQLite and
+        # the model both release the GIL, so on two cores hybrid costs about the slower.
+        keyword_job = (
+            self._workers.submit(self._keyword, parsed, scope, depth) if mode == "hybrid" else None
+        )
+        semantic: list[tuple[str, float]] = []
+        fallback: str | None = None
+        mode_used: str = mode
+        if mode != "keyword":
+            try:
+                semantic = self._semantic(parsed, scope, depth, clock)
+            except EmbeddingUnavailable as exc:
+                fallback, mode_used = str(exc), "keyword"
+            if mode == "semantic" and not parsed.text:
+                mode_used = "keyword"  # nothing to embed (only operators): keyword answers
+        keyword: list[tuple[str, float]] = []
+        if keyword_job is not None:
+            keyword, clock.timings["keyword"] = keyword_job.result()
+        elif mode_used == "keyword":
+            keyword, clock.timings["keyword"] = self._keyword(parsed, scope, depth)
+        clock.lap("wait")
+        ranked = self._rank(mode_used, keyword, semantic)
+        clock.lap("fuse")
+        pin = self._pin(query, parsed, ranked)
+        clock.lap("pin")
+        hits = self._page(parsed, ranked, keyword, semantic, pin, limit, offset)
+        clock.lap("load")
+        return SearchResults(
+            query=query,
+            hits=hits,
+            mode=mode,
+            mode_used=mode_used,
+            fallback=fallback,
+            pinned=pin.paper_id if pin else None,
+            pin_kind=pin.kind if pin else None,
+            elapsed_ms=clock.elapsed_ms,
+            timings=clock.timings,
+        )
+
+    def _keyword(
+        self, parsed: ParsedQuery, scope: SearchScope, depth: int
+    ) -> tuple[list[tuple[str, float]], float]:
+        """Keyword candidates, and the milliseconds they took."""
+        start = time.perf_counter()
+        query = build_keyword_query(
+            parsed,
+            self._frequencies,
+            max_terms=int(self.settings.get("search_max_keyword_terms")),
+            max_document_share=float(self.settings.get("search_max_term_share")),
+        )
+        found = self.store.keyword_search(query, scope, limit=depth)
+        return [(m.paper_id, m.score) for m in found], (time.perf_counter() - start) * 1000
+
+    def embed_query(self, text: str) -> tuple[str, Vectors]:
+        """The serving generation and the query's vector, within the time limit."""
+        generation = self.store.active_generation()
+        if generation is None:
+            raise EmbeddingUnavailable("no semantic index yet (run `paperfeed index update`)")
+        timeout = float(self.settings.get("search_embed_timeout_ms")) / 1000
+        return generation, self._query_embedder(generation).embed(text, timeout)
+
+    def _semantic(
+        self, parsed: ParsedQuery, scope: SearchScope, depth: int, clock: _Clock
+    ) -> list[tuple[str, float]]:
+        if not parsed.text:
+            return []
+        generation, vector = self.embed_query(parsed.text)
+        clock.lap("embed")
+        try:
+            found = self.nearest(generation, vector, scope, depth)
+        except (SearchError, ImportError, OSError) as exc:
+            raise EmbeddingUnavailable(f"the semantic index is unavailable: {exc}") from exc
+        clock.lap("semantic")
+        return found
+
+    def nearest(
+        self,
+        generation: str,
+        vector: Vectors,
+        scope: SearchScope,
+        depth: int,
+        *,
+        exclude: Sequence[str] = (),
+    ) -> list[tuple[str, float]]:
+        """Nearest papers to ``vector`` within ``scope``: over-fetch and filter, or search
+        exactly over the papers in scope when the filter is selective.
+
+        An engine with its own vector index (pgvector) answers in SQL instead, so every
+        process shares one index and none keeps files."""
+        blob = np.ascontiguousarray(vector, dtype="<f4").tobytes()
+        in_store = self.store.nearest_papers(generation, blob, scope, limit=depth, exclude=exclude)
+        if in_store is not None:
+            return in_store
+        index = self.generation_index(generation).get()
+        if scope.is_empty:
+            return index.search(vector, depth, exclude=exclude)
+        candidates = index.search(vector, depth * _OVERFETCH, exclude=exclude)
+        allowed = self.store.papers_in_scope([p for p, _ in candidates], scope)
+        kept = [c for c in candidates if c[0] in allowed]
+        if len(kept) >= depth or len(candidates) < depth * _OVERFETCH:
+            return kept[:depth]
+        subset = self.store.paper_ids_in_scope(scope, limit=EXACT_SEARCH_LIMIT + 1)
+        if len(subset) > EXACT_SEARCH_LIMIT:
+            return kept[:depth]
+        excluded = set(exclude)
+        return index.search_subset(vector, [p for p in subset if p not in excluded], depth)
+
+    def _rank(
+        self, mode: str, keyword: list[tuple[str, float]], semantic: list[tuple[str, float]]
+    ) -> list[tuple[str, float]]:
+        if mode == "keyword":
+            return keyword
+        if mode == "semantic":
+            return semantic
+        return reciprocal_rank_fusion(
+            [
+                ([p for p, _ in keyword], float(self.settings.get("search_keyword_weight"))),
+                ([p for p, _ in semantic], float(self.settings.get("search_semantic_weight"))),
+            ],
+            k=int(self.settings.get("search_rrf_k")),
+        )
+
+    def _pin(self, query: str, parsed: ParsedQuery, ranked: list[tuple[str, float]]) -> Pin | None:
+        reference = arxiv_reference(query)
+        if reference is not None and self.store.get_paper(reference.paper_id) is not None:
+            return reference
+        doi = doi_reference(query)
+        if doi is not None:
+            found = self.store.find_papers_by_doi(doi)
+            if found:
+                return Pin(found[0], "doi")
+        wanted = normalize_title(query)
+        if not wanted or not ranked:
+            return None
+        texts = self.store.texts_for_embedding([p for p, _ in ranked[:10]])
+        for paper_id, _ in ranked[:10]:
+            if paper_id in texts and normalize_title(texts[paper_id][0]) == wanted:
+                return Pin(paper_id, "title")
+        return None
+
+    def _page(
+        self,
+        parsed: ParsedQuery,
+        ranked: list[tuple[str, float]],
+        keyword: list[tuple[str, float]],
+        semantic: list[tuple[str, float]],
+        pin: Pin | None,
+        limit: int,
+        offset: int,
+    ) -> list[SearchHit]:
+        scores = dict(ranked)
+        order = [p for p, _ in ranked if pin is None or p != pin.paper_id]
+        if pin is not None:
+            order.insert(0, pin.paper_id)
+        page = order[offset : offset + limit]
+        papers = self.store.get_papers(page)
+        by_keyword = {p for p, _ in keyword}
+        by_semantic = {p for p, _ in semantic}
+        matcher = _matcher(parsed)
+        hits: list[SearchHit] = []
+        for paper_id in page:
+            stored = papers.get(paper_id)
+            if stored is None:
+                continue  # deleted since it was indexed
+            pinned = pin is not None and paper_id == pin.paper_id
+            matched = {"keyword"} if paper_id in by_keyword else set()
+            matched |= {"semantic"} if paper_id in by_semantic else set()
+            matched |= {"pin"} if pinned else set()
+            hits.append(
+                SearchHit(
+                    paper=stored,
+                    score=scores.get(paper_id, 0.0),
+                    rank=offset + len(hits) + 1,
+                    pinned=pinned,
+                    title=highlight(stored.title_text, matcher),
+                    snippet=snippet(stored.abstract_text, matcher),
+                    matched_by=frozenset(matched),
+                )
+            )
+        return hits
+
+    # -- similar papers ---------------------------------------------------------------
+
+    def similar(self, paper_id: str, *, limit: int = 10) -> list[SearchHit]:
+        """Nearest neighbours of a paper's stored vector, itself excluded.
+
+        Empty when there is no semantic index yet or the paper has no vector.
+        """
+        try:
+            paper_id = parse_arxiv_id(paper_id).id
+        except InvalidArxivId:
+            paper_id = paper_id.strip()
+        generation = self.store.active_generation()
+        if generation is None:
+            return []
+        blob = self.store.get_embedding(generation, paper_id)
+        if blob is None:
+            return []
+        vector = np.frombuffer(blob, dtype="<f4").astype(np.float32)
+        found = self.nearest(generation, vector, SearchScope(), limit, exclude=[paper_id])
+        papers = self.store.get_papers([p for p, _ in found])
+        empty = Matcher(())
+        return [
+            SearchHit(
+                paper=papers[p],
+                score=score,
+                rank=rank,
+                pinned=False,
+                title=highlight(papers[p].title_text, empty),
+                snippet=snippet(papers[p].abstract_text, empty),
+                matched_by=frozenset({"semantic"}),
+            )
+            for rank, (p, score) in enumerate((f for f in found if f[0] in papers), start=1)
+        ]
+
+    # -- indexing ---------------------------------------------------------------------
+
+    def index_papers(
+        self, paper_ids: Sequence[str] | None = None, *, progress: Progress | None = None
+    ) -> int:
+        """Embed and index what the target generation lacks (of ``paper_ids``, or all).
+
+        When the generation then covers every paper it becomes the active one: a new
+        embedding model is built beside the old and switched to in one step.
+        """
+        embedder = self._load_embedder(self.target_generation)
+        count = embed_missing(self.store, embedder, paper_ids, progress=progress)
+        if not self.store.searches_vectors():
+            self.generation_index(embedder.name).refresh()
+        self._activate_if_complete(embedder.name)
+        return count
+
+    def rebuild_index(self, *, progress: Progress | None = None) -> int:
+        """Embed what is missing, then rebuild the vector index from the store."""
+        embedder = self._load_embedder(self.target_generation)
+        count = embed_missing(self.store, embedder, progress=progress)
+        if not self.store.searches_vectors():
+            self.generation_index(embedder.name).rebuild(progress)
+        self._activate_if_complete(embedder.name)
+        return count
+
+    def _activate_if_complete(self, generation: str) -> None:
+        if self.store.active_generation() == generation:
+            return
+        if self.store.count_missing_embeddings(generation) == 0:
+            self.store.activate_generation(generation)
+
+    def close(self) -> None:
+        self._workers.shutdown(wait=False)
+        for embedder in self._query_embedders.values():
+            embedder.close()
+
+
+def _matcher(parsed: ParsedQuery) -> Matcher:
+    words = [w for t in parsed.terms if not t.prefix for w in t.words]
+    words += [w for p in parsed.phrases for w in p]
+    prefixes = [t.words[-1] for t in parsed.terms if t.prefix]
+    words += [w for t in parsed.terms if t.prefix for w in t.words[:-1]]
+    return Matcher([w for w in words if w not in STOPWORDS], prefixes)

@@ -1,0 +1,583 @@
+"""SQLite implementation of ``CommunityStore``."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+import orjson
+
+from paperfeed.store.community import (
+    ALL_CATEGORIES,
+    WINDOWS,
+    Account,
+    CodeLinks,
+    CommunityStore,
+    HFReading,
+    MarkKind,
+    NewMark,
+    RateCheck,
+    RepoCheck,
+    RepoState,
+    Signal,
+    SignalScorer,
+    Submission,
+    TrendingRow,
+    Window,
+)
+from paperfeed.store.sqlite.connection import ConnectionPool
+from paperfeed.store.trending_rows import listed_at, merged_scores, trending_row
+
+_CHUNK = 500
+_ACCOUNT = "id, email, display_name, github_handle, created_at"
+_KEYS = ", ".join(f"k_{w}" for w in WINDOWS)
+_RATE_KEEP = 3 * 86_400  # counters older than the longest window are dropped
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def _iso(when: datetime) -> str:
+    return when.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    parsed = datetime.fromisoformat(text)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _account(row: sqlite3.Row) -> Account:
+    created = _time(row["created_at"])
+    assert created is not None
+    return Account(row["id"], row["email"], row["display_name"], row["github_handle"], created)
+
+
+def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+def _marks(count: int) -> str:
+    return ",".join("?" * count)
+
+
+class SQLiteCommunityStore(CommunityStore):
+    """Mixed into ``SQLitePaperStore``; uses its connection pool (``self._pool``)."""
+
+    _pool: ConnectionPool
+
+    # -- accounts and sessions ----------------------------------------------------------
+
+    def get_or_create_account(self, email: str, display_name: str) -> tuple[Account, bool]:
+        now = _now()
+        with self._pool.write() as conn:
+            found = conn.execute(
+                "UPDATE accounts SET last_signin_at = ? WHERE email = ?", (now, email)
+            ).rowcount
+            if not found:
+                conn.execute(
+                    "INSERT INTO accounts (email, display_name, created_at, last_signin_at)"
+                    " VALUES (?, ?, ?, ?)",
+                    (email, display_name, now, now),
+                )
+            row = conn.execute(
+                f"SELECT {_ACCOUNT} FROM accounts WHERE email = ?", (email,)
+            ).fetchone()
+        return _account(row), not found
+
+    def get_account(self, account_id: int) -> Account | None:
+        row = (
+            self._pool.get()
+            .execute(f"SELECT {_ACCOUNT} FROM accounts WHERE id = ?", (account_id,))
+            .fetchone()
+        )
+        return _account(row) if row else None
+
+    def update_account(
+        self, account_id: int, *, display_name: str, github_handle: str | None
+    ) -> None:
+        with self._pool.write() as conn:
+            conn.execute(
+                "UPDATE accounts SET display_name = ?, github_handle = ? WHERE id = ?",
+                (display_name, github_handle, account_id),
+            )
+
+    def delete_account(self, account_id: int) -> bool:
+        with self._pool.write() as conn:
+            row = conn.execute("SELECT email FROM accounts WHERE id = ?", (account_id,)).fetchone()
+            if row is None:
+                return False
+            # Sessions cascade; marks and submissions keep their counts (account NULL).
+            conn.execute("DELETE FROM accounts WHERE id = ?", (account_id,))
+            conn.execute("DELETE FROM subscribers WHERE email = ?", (row["email"],))
+        return True
+
+    def create_session(self, token_hash: str, account_id: int, expires_at: datetime) -> None:
+        now = _now()
+        with self._pool.write() as conn:
+            conn.execute("DELETE FROM sessions WHERE expires_at < ?", (now,))
+            conn.execute(
+                "INSERT INTO sessions (token_hash, account_id, created_at, expires_at)"
+                " VALUES (?, ?, ?, ?)",
+                (token_hash, account_id, now, _iso(expires_at)),
+            )
+
+    def session_account(self, token_hash: str, now: datetime) -> Account | None:
+        row = (
+            self._pool.get()
+            .execute(
+                f"SELECT {', '.join('a.' + c for c in _ACCOUNT.split(', '))}"
+                " FROM sessions s JOIN accounts a ON a.id = s.account_id"
+                " WHERE s.token_hash = ? AND s.expires_at > ?",
+                (token_hash, _iso(now)),
+            )
+            .fetchone()
+        )
+        return _account(row) if row else None
+
+    def delete_session(self, token_hash: str) -> None:
+        with self._pool.write() as conn:
+            conn.execute("DELETE FROM sessions WHERE token_hash = ?", (token_hash,))
+
+    def use_signin_nonce(self, nonce: str, expires_at: datetime, now: datetime) -> bool:
+        with self._pool.write() as conn:
+            conn.execute("DELETE FROM used_signin_tokens WHERE expires_at < ?", (_iso(now),))
+            return (
+                conn.execute(
+                    "INSERT INTO used_signin_tokens (nonce, used_at, expires_at) VALUES (?, ?, ?)"
+                    " ON CONFLICT (nonce) DO NOTHING",
+                    (nonce, _iso(now), _iso(expires_at)),
+                ).rowcount
+                == 1
+            )
+
+    def take_rate_limit(self, checks: Sequence[RateCheck], now: float) -> RateCheck | None:
+        with self._pool.write() as conn:
+            conn.execute(
+                "DELETE FROM rate_limit_hits WHERE window_start < ?", (int(now) - _RATE_KEEP,)
+            )
+            for check in checks:
+                row = conn.execute(
+                    "SELECT hits FROM rate_limit_hits WHERE key = ? AND window_start = ?",
+                    (check.key, check.window_start),
+                ).fetchone()
+                if row is not None and row[0] >= check.limit:
+                    return check
+            conn.executemany(
+                "INSERT INTO rate_limit_hits (key, window_start, hits) VALUES (?, ?, 1)"
+                " ON CONFLICT (key, window_start) DO UPDATE SET hits = hits + 1",
+                [(c.key, c.window_start) for c in checks],
+            )
+        return None
+
+    # -- upvotes, saves, submissions ----------------------------------------------------
+
+    def add_marks(
+        self, kind: MarkKind, marks: Sequence[NewMark], scorer: SignalScorer
+    ) -> list[bool]:
+        added: list[bool] = []
+        signals: list[Signal] = []
+        with self._pool.write() as conn:
+            for mark in marks:
+                new = (
+                    conn.execute(
+                        "INSERT INTO paper_marks (kind, account_id, paper_id, created_at)"
+                        " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                        (kind, mark.account_id, mark.paper_id, mark.at),
+                    ).rowcount
+                    == 1
+                )
+                added.append(new)
+                if new:
+                    signals.append(Signal(mark.paper_id, kind, 1.0, mark.at))
+            self._apply_signals(conn, signals, scorer)
+        return added
+
+    def remove_mark(
+        self, kind: MarkKind, account_id: int, paper_id: str, scorer: SignalScorer
+    ) -> bool:
+        with self._pool.write() as conn:
+            row = conn.execute(
+                "DELETE FROM paper_marks WHERE account_id = ? AND kind = ? AND paper_id = ?"
+                " RETURNING created_at",
+                (account_id, kind, paper_id),
+            ).fetchone()
+            if row is None:
+                return False
+            # The withdrawal cancels the mark's own term: same time, opposite sign.
+            self._apply_signals(conn, [Signal(paper_id, kind, -1.0, row[0])], scorer)
+        return True
+
+    def marked_by(self, account_id: int, kind: MarkKind, paper_ids: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        conn = self._pool.get()
+        for chunk in _chunks(list(paper_ids)):
+            rows = conn.execute(
+                "SELECT paper_id FROM paper_marks WHERE account_id = ? AND kind = ?"
+                f" AND paper_id IN ({_marks(len(chunk))})",
+                (account_id, kind, *chunk),
+            )
+            found.update(row[0] for row in rows)
+        return found
+
+    def marked_papers(
+        self, account_id: int, kind: MarkKind, *, limit: int, offset: int
+    ) -> list[str]:
+        rows = self._pool.get().execute(
+            "SELECT paper_id FROM paper_marks WHERE account_id = ? AND kind = ?"
+            " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
+            (account_id, kind, limit, offset),
+        )
+        return [row[0] for row in rows]
+
+    def upvoters(self, paper_id: str, *, limit: int) -> list[str]:
+        rows = self._pool.get().execute(
+            "SELECT a.display_name FROM paper_marks m JOIN accounts a ON a.id = m.account_id"
+            " WHERE m.paper_id = ? AND m.kind = 'upvote' ORDER BY m.created_at DESC LIMIT ?",
+            (paper_id, limit),
+        )
+        return [row[0] for row in rows]
+
+    def record_submission(self, paper_id: str, account_id: int) -> bool:
+        with self._pool.write() as conn:
+            return (
+                conn.execute(
+                    "INSERT INTO submissions (paper_id, account_id, submitted_at) VALUES (?, ?, ?)"
+                    " ON CONFLICT (paper_id) DO NOTHING",
+                    (paper_id, account_id, _now()),
+                ).rowcount
+                == 1
+            )
+
+    def get_submission(self, paper_id: str) -> Submission | None:
+        row = (
+            self._pool.get()
+            .execute(
+                "SELECT s.paper_id, a.display_name, s.submitted_at FROM submissions s"
+                " LEFT JOIN accounts a ON a.id = s.account_id WHERE s.paper_id = ?",
+                (paper_id,),
+            )
+            .fetchone()
+        )
+        if row is None:
+            return None
+        submitted = _time(row[2])
+        assert submitted is not None
+        return Submission(row[0], row[1], submitted)
+
+    # -- trending -----------------------------------------------------------------------
+
+    def record_signals(self, signals: Sequence[Signal], scorer: SignalScorer) -> None:
+        if not signals:
+            return
+        with self._pool.write() as conn:
+            self._apply_signals(conn, signals, scorer)
+
+    def _apply_signals(
+        self,
+        conn: sqlite3.Connection,
+        signals: Sequence[Signal],
+        scorer: SignalScorer,
+        *,
+        ledger: bool = True,
+    ) -> None:
+        """The incremental step: ledger rows, then each touched paper's keys, merged."""
+        if not signals:
+            return
+        if ledger:
+            conn.executemany(
+                "INSERT INTO trending_signals (paper_id, kind, amount, at) VALUES (?, ?, ?, ?)",
+                [(s.paper_id, s.kind, s.amount, s.at) for s in signals],
+            )
+        by_paper: dict[str, list[Signal]] = defaultdict(list)
+        for signal in signals:
+            by_paper[signal.paper_id].append(signal)
+        current = self._load_scores(conn, list(by_paper))
+        updates: list[tuple[Any, ...]] = []
+        inserts: list[tuple[Any, ...]] = []
+        for paper_id, paper_signals in by_paper.items():
+            row = current.get(paper_id)
+            counts, last, keys = merged_scores(row, paper_signals, scorer)
+            values = (*counts, last, *keys, paper_id)
+            (updates if row is not None else inserts).append(values)
+        conn.executemany(
+            "UPDATE trending_scores SET upvotes = ?, saves = ?, hf_upvotes = ?, stars = ?,"
+            f" last_signal_at = ?, {', '.join(f'k_{w} = ?' for w in WINDOWS)}"
+            " WHERE paper_id = ?",
+            updates,
+        )
+        conn.executemany(
+            "UPDATE trending_rank SET last_signal_at = ?,"
+            f" {', '.join(f'k_{w} = ?' for w in WINDOWS)} WHERE paper_id = ?",
+            [u[4:] for u in updates],
+        )
+        if inserts:
+            self._insert_scores(conn, inserts)
+
+    @staticmethod
+    def _load_scores(conn: sqlite3.Connection, ids: list[str]) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+        for chunk in _chunks(ids):
+            for row in conn.execute(
+                f"SELECT * FROM trending_scores WHERE paper_id IN ({_marks(len(chunk))})", chunk
+            ):
+                found[row["paper_id"]] = dict(row)
+        return found
+
+    @staticmethod
+    def _insert_scores(conn: sqlite3.Connection, inserts: list[tuple[Any, ...]]) -> None:
+        conn.executemany(
+            "INSERT INTO trending_scores (upvotes, saves, hf_upvotes, stars, last_signal_at,"
+            f" {_KEYS}, paper_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            inserts,
+        )
+        ids = [values[-1] for values in inserts]
+        categories: dict[str, list[str]] = defaultdict(list)
+        for chunk in _chunks(ids):
+            for row in conn.execute(
+                "SELECT paper_id, category FROM paper_categories"
+                f" WHERE paper_id IN ({_marks(len(chunk))})",
+                chunk,
+            ):
+                categories[row[0]].append(row[1])
+        conn.executemany(
+            f"INSERT INTO trending_rank (category, last_signal_at, {_KEYS}, paper_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (category, *values[4:])
+                for values in inserts
+                for category in (ALL_CATEGORIES, *categories.get(values[-1], ()))
+            ],
+        )
+
+    def paper_signals(self, paper_id: str) -> list[Signal]:
+        rows = self._pool.get().execute(
+            "SELECT paper_id, kind, amount, at FROM trending_signals WHERE paper_id = ?"
+            " ORDER BY at, id",
+            (paper_id,),
+        )
+        return [Signal(row[0], row[1], row[2], row[3]) for row in rows]
+
+    def trending_rows(self, paper_ids: Sequence[str]) -> dict[str, TrendingRow]:
+        with self._pool.read() as conn:
+            rows = self._load_scores(conn, list(paper_ids))
+        return {paper_id: trending_row(row) for paper_id, row in rows.items()}
+
+    def trending_ids(
+        self,
+        window: Window,
+        *,
+        category: str = ALL_CATEGORIES,
+        active_since: float | None = None,
+        limit: int,
+        offset: int = 0,
+    ) -> list[tuple[str, float]]:
+        if window not in WINDOWS:
+            raise ValueError(f"unknown trending window {window!r}")
+        key = f"k_{window}"
+        active = "" if active_since is None else " AND last_signal_at >= ?"
+        params: tuple[Any, ...] = (category,)
+        if active_since is not None:
+            params += (active_since,)
+        rows = self._pool.get().execute(
+            f"SELECT paper_id, {key} FROM trending_rank INDEXED BY trending_rank_{window}"
+            f" WHERE category = ? AND {key} IS NOT NULL{active}"
+            f" ORDER BY {key} DESC, paper_id LIMIT ? OFFSET ?",
+            (*params, limit, offset),
+        )
+        return [(row[0], row[1]) for row in rows]
+
+    def rebuild_trending(self, scorer: SignalScorer, params_json: str) -> int:
+        with self._pool.write() as conn:
+            conn.execute("DELETE FROM trending_rank")
+            conn.execute("DELETE FROM trending_scores")
+            batch: list[Signal] = []
+            papers = 0
+            last_paper = None
+            for row in conn.execute(
+                "SELECT paper_id, kind, amount, at FROM trending_signals ORDER BY paper_id, id"
+            ).fetchall():
+                if row[0] != last_paper:
+                    papers += 1
+                    last_paper = row[0]
+                    if len(batch) >= 10_000:
+                        self._apply_signals(conn, batch, scorer, ledger=False)
+                        batch = []
+                batch.append(Signal(row[0], row[1], row[2], row[3]))
+            self._apply_signals(conn, batch, scorer, ledger=False)
+            self._set_params(conn, params_json)
+        return papers
+
+    def trending_params(self) -> str | None:
+        row = (
+            self._pool.get()
+            .execute("SELECT params_json FROM trending_params WHERE id = 1")
+            .fetchone()
+        )
+        return str(row[0]) if row else None
+
+    def set_trending_params(self, params_json: str) -> None:
+        with self._pool.write() as conn:
+            self._set_params(conn, params_json)
+
+    @staticmethod
+    def _set_params(conn: sqlite3.Connection, params_json: str) -> None:
+        conn.execute(
+            "INSERT INTO trending_params (id, params_json) VALUES (1, ?)"
+            " ON CONFLICT (id) DO UPDATE SET params_json = excluded.params_json",
+            (params_json,),
+        )
+
+    # -- code and Hugging Face ----------------------------------------------------------
+
+    def recent_code_links(self, since: date) -> list[CodeLinks]:
+        rows = self._pool.get().execute(
+            "SELECT p.id, p.code_links_json, p.announced, p.first_seen_at, h.github_repo"
+            " FROM papers p LEFT JOIN hf_papers h ON h.paper_id = p.id"
+            " WHERE p.announced >= ?",
+            (since.isoformat(),),
+        )
+        found = []
+        for row in rows:
+            links = tuple(orjson.loads(row[1]))
+            if row[4]:
+                links = (row[4], *links)
+            if links:
+                found.append(CodeLinks(row[0], links, listed_at(row[2], row[3])))
+        return found
+
+    def link_repos(self, pairs: Sequence[tuple[str, str]]) -> int:
+        if not pairs:
+            return 0
+        with self._pool.write() as conn:
+            before = conn.total_changes
+            conn.executemany(
+                "INSERT INTO paper_repos (paper_id, repo) SELECT ?, ?"
+                " WHERE EXISTS (SELECT 1 FROM papers WHERE id = ?) ON CONFLICT DO NOTHING",
+                [(paper_id, repo, paper_id) for paper_id, repo in pairs],
+            )
+            added = conn.total_changes - before
+            conn.executemany(
+                "INSERT INTO github_repos (repo) VALUES (?) ON CONFLICT DO NOTHING",
+                [(repo,) for _, repo in pairs],
+            )
+        return added
+
+    def repos_due(self, *, checked_before: datetime, limit: int) -> list[RepoState]:
+        rows = self._pool.get().execute(
+            "SELECT * FROM github_repos WHERE gone_at IS NULL"
+            " AND (checked_at IS NULL OR checked_at < ?)"
+            " AND EXISTS (SELECT 1 FROM paper_repos r WHERE r.repo = github_repos.repo)"
+            " ORDER BY checked_at IS NOT NULL, checked_at, repo LIMIT ?",
+            (_iso(checked_before), limit),
+        )
+        return [_repo_state(row) for row in rows]
+
+    def repo_state(self, repo: str) -> RepoState | None:
+        row = (
+            self._pool.get()
+            .execute("SELECT * FROM github_repos WHERE repo = ?", (repo,))
+            .fetchone()
+        )
+        return _repo_state(row) if row else None
+
+    def repo_papers(self, repo: str) -> list[tuple[str, float]]:
+        rows = self._pool.get().execute(
+            "SELECT p.id, p.announced, p.first_seen_at FROM paper_repos r"
+            " JOIN papers p ON p.id = r.paper_id WHERE r.repo = ? ORDER BY p.id",
+            (repo,),
+        )
+        return [(row[0], listed_at(row[1], row[2])) for row in rows]
+
+    def record_repo_check(
+        self, check: RepoCheck, signals: Sequence[Signal], scorer: SignalScorer
+    ) -> None:
+        at = _iso(check.checked_at)
+        with self._pool.write() as conn:
+            conn.execute(
+                "INSERT INTO github_repos (repo, stars, etag, checked_at, gone_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (repo) DO UPDATE SET"
+                " stars = coalesce(excluded.stars, stars),"
+                " etag = coalesce(excluded.etag, etag),"
+                " checked_at = coalesce(excluded.checked_at, checked_at),"
+                " gone_at = coalesce(excluded.gone_at, gone_at)",
+                (
+                    check.repo,
+                    check.stars,
+                    check.etag,
+                    at if check.source == "github" else None,
+                    at if check.gone else None,
+                ),
+            )
+            if check.stars is not None:
+                conn.execute(
+                    "INSERT INTO star_history (repo, observed_at, stars, source)"
+                    " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    (check.repo, at, check.stars, check.source),
+                )
+            self._apply_signals(conn, signals, scorer)
+
+    def star_history(self, repo: str) -> list[tuple[datetime, int]]:
+        rows = self._pool.get().execute(
+            "SELECT observed_at, stars FROM star_history WHERE repo = ? ORDER BY observed_at",
+            (repo,),
+        )
+        history = []
+        for row in rows:
+            observed = _time(row[0])
+            assert observed is not None
+            history.append((observed, int(row[1])))
+        return history
+
+    def hf_readings(self, *, limit: int) -> list[HFReading]:
+        rows = self._pool.get().execute(
+            "SELECT h.paper_id, h.upvotes, h.github_repo, h.github_stars, h.featured_on,"
+            " h.updated_at, o.upvotes FROM hf_papers h"
+            " LEFT JOIN hf_observed o ON o.paper_id = h.paper_id"
+            " WHERE o.paper_id IS NULL OR h.updated_at > o.seen_at"
+            " ORDER BY h.updated_at, h.paper_id LIMIT ?",
+            (limit,),
+        )
+        return [
+            HFReading(
+                paper_id=row[0],
+                upvotes=int(row[1] or 0),
+                github_repo=row[2],
+                github_stars=row[3],
+                featured_on=date.fromisoformat(row[4]) if row[4] else None,
+                updated_at=row[5],
+                previous_upvotes=row[6],
+            )
+            for row in rows
+        ]
+
+    def record_hf_readings(
+        self, readings: Sequence[HFReading], signals: Sequence[Signal], scorer: SignalScorer
+    ) -> None:
+        with self._pool.write() as conn:
+            conn.executemany(
+                "INSERT INTO hf_observed (paper_id, upvotes, seen_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (paper_id) DO UPDATE SET upvotes = excluded.upvotes,"
+                " seen_at = excluded.seen_at",
+                [
+                    (r.paper_id, max(r.upvotes, r.previous_upvotes or 0), r.updated_at)
+                    for r in readings
+                ],
+            )
+            self._apply_signals(conn, signals, scorer)
+
+
+def _repo_state(row: sqlite3.Row) -> RepoState:
+    return RepoState(
+        repo=row["repo"],
+        stars=row["stars"],
+        etag=row["etag"],
+        checked_at=_time(row["checked_at"]),
+        gone=row["gone_at"] is not None,
+    )

@@ -1,0 +1,82 @@
+"""``paperfeed serve``: the web app under uvicorn (http://127.0.0.1:8000 by default)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import click
+
+from paperfeed.config import SETTINGS, SETTINGS_BY_NAME, Settings
+
+
+def _help(name: str) -> str:
+    setting = SETTINGS_BY_NAME[name]
+    return f"{setting.help} [env: {setting.env}; default: {setting.default}]"
+
+
+def _settings(ctx: click.Context) -> Settings:
+    """The settings resolved by the ``paperfeed`` group, or fresh ones when run alone."""
+    parent = ctx.find_root().obj
+    settings = getattr(parent, "settings", None)
+    return settings if isinstance(settings, Settings) else Settings()
+
+
+def app_from_environment() -> Any:
+    """The app for each worker process (uvicorn's factory): settings come from the environment."""
+    from paperfeed.web.app import create_app
+
+    return create_app(Settings())
+
+
+@click.command("serve")
+@click.option("--host", help=_help("web_host"))
+@click.option("--port", type=click.IntRange(0, 65535), help=_help("web_port"))
+@click.option("--workers", type=click.IntRange(1, 64), help=_help("web_workers"))
+@click.option("--db", "database_url", metavar="URL", help=_help("database_url"))
+@click.option(
+    "--log-level",
+    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+    default="info",
+    show_default=True,
+)
+@click.option("--no-access-log", is_flag=True, help="Do not log every request.")
+@click.pass_context
+def serve(
+    ctx: click.Context,
+    host: str | None,
+    port: int | None,
+    workers: int | None,
+    database_url: str | None,
+    log_level: str,
+    no_access_log: bool,
+) -> None:
+    """Serve the web pages, the JSON APIs and the feeds."""
+    import uvicorn
+
+    settings = _settings(ctx).with_values(
+        web_host=host, web_port=port, web_workers=workers, database_url=database_url
+    )
+    # Worker processes rebuild the app from the environment: hand them every resolved value.
+    for setting in SETTINGS:
+        value = settings.get(setting.name)
+        if value not in (None, ""):
+            os.environ[setting.env] = str(value)
+    from paperfeed.store import open_store
+
+    open_store(settings.database_url).close()  # migrate once, before any worker starts
+    click.echo(
+        f"paperfeed serving on http://{settings.get('web_host')}:{settings.get('web_port')}",
+        err=True,
+    )
+    uvicorn.run(
+        "paperfeed.web.cli:app_from_environment",
+        factory=True,
+        host=settings.get("web_host"),
+        port=settings.get("web_port"),
+        workers=settings.get("web_workers"),
+        log_level=log_level,
+        access_log=not no_access_log,
+        server_header=False,
+        proxy_headers=False,
+    )

@@ -1,0 +1,42 @@
+"""What every request handler shares, built once by ``create_app``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import jinja2
+from starlette.requests import Request
+
+from paperfeed.config import Settings
+from paperfeed.store.base import PaperStore
+from paperfeed.web.cache import RenderCache, Rendered
+from paperfeed.web.csrf import CSRFProtector
+from paperfeed.web.search_port import SearchServiceLike
+
+HTML = "text/html; charset=utf-8"
+JSON = "application/json"
+
+
+@dataclass(slots=True)
+class WebState:
+    settings: Settings
+    store: PaperStore
+    search: SearchServiceLike | None
+    templates: jinja2.Environment
+    cache: RenderCache
+    csrf: CSRFProtector
+    public_url: str
+
+    def site_url(self, request: Request) -> str:
+        """The base URL for absolute links (feeds): configured, else this request's."""
+        return (self.public_url or str(request.base_url)).rstrip("/")
+
+    def render_html(self, template: str, status_code: int = 200, **context: Any) -> Rendered:
+        body = self.templates.get_template(template).render(**context).encode("utf-8")
+        return Rendered.of(body, HTML, status_code)
+
+
+def web_state(request: Request) -> WebState:
+    state: WebState = request.app.state.web
+    return state
