@@ -37,6 +37,7 @@ test: $(VENV)/.installed-dev
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check paperfeed tests benchmarks scripts
+	$(BIN)/ruff format --check paperfeed tests benchmarks scripts
 
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy

@@ -47,7 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-n", type=int, default=20_000, help="abstracts to read")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="JSONL.xz path")
     parser.add_argument(
-        "--baseline-n", type=int, default=2_000,
+        "--baseline-n",
+        type=int,
+        default=2_000,
         help="LaTeX-bearing abstracts to give pylatexenc (it is slow); 0 skips it",
     )
     parser.add_argument("--repeat", type=int, default=3, help="best of N timing runs")
@@ -55,9 +57,11 @@ def main(argv: list[str] | None = None) -> int:
 
     abstracts = load_abstracts(args.data, args.n)
     latex = [a for a in abstracts if _has_latex(a)]  # the ones off the fast path
-    print(f"abstracts: {len(abstracts):,}  with LaTeX triggers: {len(latex):,} "
-          f"({100 * len(latex) / max(1, len(abstracts)):.1f}%)  "
-          f"fast path share: {100 * (1 - len(latex) / max(1, len(abstracts))):.1f}%")
+    print(
+        f"abstracts: {len(abstracts):,}  with LaTeX triggers: {len(latex):,} "
+        f"({100 * len(latex) / max(1, len(abstracts)):.1f}%)  "
+        f"fast path share: {100 * (1 - len(latex) / max(1, len(abstracts))):.1f}%"
+    )
 
     def best(items: list[str]) -> float:
         times = []
@@ -70,10 +74,14 @@ def main(argv: list[str] | None = None) -> int:
 
     t_all = best(abstracts)
     t_latex = best(latex)
-    print(f"latex_to_text, all abstracts:          {rate(len(abstracts), t_all)}"
-          f"  ({1e6 * t_all / max(1, len(abstracts)):.1f} us each)")
-    print(f"latex_to_text, LaTeX-bearing only:     {rate(len(latex), t_latex)}"
-          f"  ({1e6 * t_latex / max(1, len(latex)):.1f} us each)")
+    print(
+        f"latex_to_text, all abstracts:          {rate(len(abstracts), t_all)}"
+        f"  ({1e6 * t_all / max(1, len(abstracts)):.1f} us each)"
+    )
+    print(
+        f"latex_to_text, LaTeX-bearing only:     {rate(len(latex), t_latex)}"
+        f"  ({1e6 * t_latex / max(1, len(latex)):.1f} us each)"
+    )
 
     if args.baseline_n > 0:
         from pylatexenc.latex2text import LatexNodes2Text
@@ -88,9 +96,11 @@ def main(argv: list[str] | None = None) -> int:
             except Exception:
                 errors += 1
         t_base = time.perf_counter() - t0
-        print(f"pylatexenc LatexNodes2Text, LaTeX-bearing subset of {len(subset):,}: "
-              f"{rate(len(subset), t_base)}  ({1e3 * t_base / max(1, len(subset)):.2f} ms each), "
-              f"exceptions: {errors}")
+        print(
+            f"pylatexenc LatexNodes2Text, LaTeX-bearing subset of {len(subset):,}: "
+            f"{rate(len(subset), t_base)}  ({1e3 * t_base / max(1, len(subset)):.2f} ms each), "
+            f"exceptions: {errors}"
+        )
         if t_latex > 0 and t_base > 0 and subset:
             speedup = (t_base / len(subset)) / (t_latex / max(1, len(latex)))
             print(f"speed-up on LaTeX-bearing abstracts: {speedup:,.0f}x")

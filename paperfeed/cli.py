@@ -21,6 +21,7 @@ import orjson
 from paperfeed import __version__
 from paperfeed.community.cli import github, trending
 from paperfeed.config import SETTINGS_BY_NAME, Settings
+from paperfeed.digest.cli import digest
 from paperfeed.errors import PaperfeedError
 from paperfeed.ingest import IngestReport, run_ingest
 from paperfeed.mail.cli import mail
@@ -543,6 +544,7 @@ main.add_command(similar_command)
 main.add_command(index_group)
 main.add_command(serve)
 main.add_command(mail)
+main.add_command(digest)
 main.add_command(trending)
 main.add_command(github)
 

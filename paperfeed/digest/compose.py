@@ -73,6 +73,10 @@ class Composer:
         self.catchup_papers = catchup_papers
         self.embed = embed
         self.ranker = Ranker(pool)
+        # The sent-log as it was before this run: a run plans each subscriber once, so
+        # what it adds itself never matters to it, and reading it once (not per batch,
+        # when it would grow with every batch saved) keeps a run linear.
+        self._sent = store.sent_among(pool.ids) if len(pool) else {}
 
     @classmethod
     def for_window(
@@ -110,7 +114,7 @@ class Composer:
         interested = [d.subscriber.id for d in due if not d.subscriber.preferences.trending_only]
         interests = self.store.interests_of(interested)
         feedback = self.store.feedback_of(interested)
-        sent = self.store.sent_among(self.pool.ids) if len(self.pool) else {}
+        sent = self._sent
         self._prepare(interests, feedback)
         plans = []
         for digest in due:

@@ -155,9 +155,7 @@ def _parse_entry(entry: Element, where: str, number: int) -> ApiEntry:
     return ApiEntry(paper, updated)
 
 
-def _timestamp(
-    entry: Element, tag: str, fail: Callable[[str], SourceError]
-) -> datetime | None:
+def _timestamp(entry: Element, tag: str, fail: Callable[[str], SourceError]) -> datetime | None:
     text = text_of(entry.find(f"{_ATOM}{tag}"))
     if text is None:
         return None
@@ -279,8 +277,12 @@ class ArxivAPISource(Source):
 
     @property
     def checkpoint_key(self) -> str:
-        query = {"search_query": self.search_query, "id_list": ",".join(self.id_list),
-                 "sortBy": self.sort_by, "sortOrder": self.sort_order}
+        query = {
+            "search_query": self.search_query,
+            "id_list": ",".join(self.id_list),
+            "sortBy": self.sort_by,
+            "sortOrder": self.sort_order,
+        }
         return f"{self.name}?{urlencode(query)}"
 
     @property
@@ -304,11 +306,19 @@ class ArxivAPISource(Source):
             fresh = self._fresh(feed.entries, state.mark)
             run_mark = _newest(run_mark, feed.entries)
             start += len(feed.entries)
-            done = (not feed.entries or start >= feed.total_results
-                    or len(fresh) < len(feed.entries) or not self._wants_more(start))
+            done = (
+                not feed.entries
+                or start >= feed.total_results
+                or len(fresh) < len(feed.entries)
+                or not self._wants_more(start)
+            )
             after = self._after_page(state, start, run_mark, done)
-            info = {"total_results": feed.total_results, "entries": len(feed.entries),
-                    "not_newer": len(feed.entries) - len(fresh), "empty_page_retries": retries}
+            info = {
+                "total_results": feed.total_results,
+                "entries": len(feed.entries),
+                "not_newer": len(feed.entries) - len(fresh),
+                "empty_page_retries": retries,
+            }
             if fresh or after != dict(checkpoint or {}):
                 yield Page([e.paper for e in fresh], after, url, info)
             if done:
@@ -329,9 +339,14 @@ class ArxivAPISource(Source):
         count = self.page_size
         if self.max_results is not None:
             count = min(count, self.max_results - start)
-        params = {"search_query": self.search_query, "id_list": ",".join(self.id_list),
-                  "start": start, "max_results": count,
-                  "sortBy": self.sort_by, "sortOrder": self.sort_order}
+        params = {
+            "search_query": self.search_query,
+            "id_list": ",".join(self.id_list),
+            "start": start,
+            "max_results": count,
+            "sortBy": self.sort_by,
+            "sortOrder": self.sort_order,
+        }
         kept = {k: v for k, v in params.items() if v != ""}
         return f"{self.base_url}?{urlencode(kept)}"
 
@@ -373,4 +388,3 @@ def _http_problem(exc: HTTPFetchError) -> str:
     except XMLProblem:
         explanation = None
     return f"{exc.problem}: arXiv API error: {explanation}" if explanation else exc.problem
-

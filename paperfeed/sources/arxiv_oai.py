@@ -490,4 +490,3 @@ def _error_in_body(body: bytes, url: str) -> OAIResponse | None:
     except SourceError:
         return None
     return response if response.error else None
-

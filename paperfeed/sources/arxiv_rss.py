@@ -176,8 +176,11 @@ def _parse_item(item: Element, channel_day: date | None, where: str) -> RSSItem:
 
 def _item_id(item: Element, prefix: re.Match[str] | None, where: str) -> ArxivId:
     """The id from ``<guid>``, else the abstract's prefix, else ``<link>``; with a version."""
-    candidates = [text_of(item.find("guid")), prefix["id"] if prefix else None,
-                  text_of(item.find("link"))]
+    candidates = [
+        text_of(item.find("guid")),
+        prefix["id"] if prefix else None,
+        text_of(item.find("link")),
+    ]
     parsed: list[ArxivId] = []
     for text in filter(None, candidates):
         try:

@@ -117,8 +117,12 @@ class HFDailySource(Source):
             fresh = [paper for paper in papers if paper.id not in seen]
             seen.update(paper.id for paper in papers)
             last = len(papers) < self.page_size or not fresh
-            yield Page(fresh, self._checkpoint(day, page_no + 1, last=last, complete=complete),
-                       where, {"day": day.isoformat(), "page": page_no, "items": len(papers)})
+            yield Page(
+                fresh,
+                self._checkpoint(day, page_no + 1, last=last, complete=complete),
+                where,
+                {"day": day.isoformat(), "page": page_no, "items": len(papers)},
+            )
             if last:
                 return
             page_no += 1
@@ -182,8 +186,12 @@ def papers_from_daily(body: bytes, day: date, where: str) -> list[Paper]:
     """Parse one ``daily_papers`` response; errors name ``where`` and the item index."""
     items = _load_items(body, where)
     return [
-        paper_from_hf(_paper_of(item, f"{where} item {index}"), item, featured_on=day,
-                      where=f"{where} item {index}")
+        paper_from_hf(
+            _paper_of(item, f"{where} item {index}"),
+            item,
+            featured_on=day,
+            where=f"{where} item {index}",
+        )
         for index, item in enumerate(items)
     ]
 
@@ -194,8 +202,11 @@ def _load_items(body: bytes, where: str) -> list[dict[str, Any]]:
         raise SourceError(HFDailySource.name, where, f"expected a list, found {_kind(data)}")
     for index, item in enumerate(data):
         if not isinstance(item, dict):
-            raise SourceError(HFDailySource.name, f"{where} item {index}",
-                              f"expected an object, found {_kind(item)}")
+            raise SourceError(
+                HFDailySource.name,
+                f"{where} item {index}",
+                f"expected an object, found {_kind(item)}",
+            )
     return data
 
 

@@ -142,8 +142,9 @@ class _Batch:
         return self.first_line + self.lines - 1
 
     def following(self) -> _Batch:
-        return _Batch(self.last_line, invalid_before=self.invalid_before + self.invalid,
-                      restarted=False)
+        return _Batch(
+            self.last_line, invalid_before=self.invalid_before + self.invalid, restarted=False
+        )
 
     def page(self, path: Path, size: int) -> Page:
         info: dict[str, Any] = {
@@ -365,7 +366,8 @@ class _LineReader:
             return self._readline(MAX_LINE_BYTES + 1)
         except _STREAM_ERRORS as exc:
             raise SourceError(
-                JSONLSource.name, f"{self._path}:{self.line_no + 1}",
+                JSONLSource.name,
+                f"{self._path}:{self.line_no + 1}",
                 f"compressed data is truncated or corrupt after {self.line_no} lines ({exc})",
             ) from exc
 

@@ -17,6 +17,7 @@ from paperfeed.digest.run import run_digests
 from paperfeed.digest.settings import DigestSettings
 from paperfeed.store import PaperStore
 from paperfeed.web import create_app
+from tests.browser import chromium_page
 from tests.digest.conftest import SECRET, add_papers, day_papers, digest_settings
 from tests.smtp_server import SMTPSink
 from tests.web.live_server import live_server
@@ -24,18 +25,7 @@ from tests.web.live_server import live_server
 pytestmark = pytest.mark.browser
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-CHROMIUM = Path("/usr/bin/chromium")
 PUBLIC = "https://paperfeed.example"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-]
 
 
 @pytest.fixture
@@ -52,20 +42,9 @@ def site(store: PaperStore, site_settings: Settings) -> Iterator[str]:
 
 
 @pytest.fixture
-def page(tmp_path: Path) -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    with playwright_api.sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "profile"), executable_path=str(CHROMIUM), headless=True, args=ARGS
-        )
-        tab = context.pages[0] if context.pages else context.new_page()
-        problems: list[str] = []
-        tab.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-        tab.on("pageerror", lambda e: problems.append(str(e)))
+def page(tmp_path: Path, site: str) -> Iterator[object]:
+    with chromium_page(tmp_path / "profile") as tab:
         yield tab
-        context.close()
-    assert not problems, problems  # no CSP violation, no failed asset
 
 
 def link_in(sink: SMTPSink, index: int, path: str, site: str) -> str:

@@ -112,9 +112,35 @@ def test_deterministic() -> None:
 # -- properties ------------------------------------------------------------
 
 LATEX_PIECES = [
-    *string.printable, "\\alpha", "\\frac", "\\sqrt", "\\'", "\\mathbb", "\\url",
-    "\\href", "\\cite", "\\left", "\\emph", "\\ss", "{", "}", "$", "$$", "^", "_", "``",
-    "''", "--", "~", "[", "]", "\\(", "\\)", "\\begin", "\\end", "\\unknownmacro",
+    *string.printable,
+    "\\alpha",
+    "\\frac",
+    "\\sqrt",
+    "\\'",
+    "\\mathbb",
+    "\\url",
+    "\\href",
+    "\\cite",
+    "\\left",
+    "\\emph",
+    "\\ss",
+    "{",
+    "}",
+    "$",
+    "$$",
+    "^",
+    "_",
+    "``",
+    "''",
+    "--",
+    "~",
+    "[",
+    "]",
+    "\\(",
+    "\\)",
+    "\\begin",
+    "\\end",
+    "\\unknownmacro",
 ]
 LATEXISH = st.lists(st.sampled_from(LATEX_PIECES), max_size=60).map("".join)
 PLAIN_ALPHABET = string.ascii_letters + string.digits + " .,;:!?()[]<>=+*/%&#@|\"'\n\t-"

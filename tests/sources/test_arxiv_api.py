@@ -92,8 +92,13 @@ def test_pages_follow_start_until_max_results(
     newest = max(e.updated_at for e in expected)
     assert pages[-1].checkpoint == {"start": None, "run_mark": None, "mark": newest.isoformat()}
     _, query = recorded_server.requests[0]
-    assert query == {"search_query": "testing", "start": "0", "max_results": "10",
-                     "sortBy": "relevance", "sortOrder": "descending"}
+    assert query == {
+        "search_query": "testing",
+        "start": "0",
+        "max_results": "10",
+        "sortBy": "relevance",
+        "sortOrder": "descending",
+    }
 
 
 def test_killed_run_resumes_at_saved_start(
@@ -105,8 +110,11 @@ def test_killed_run_resumes_at_saved_start(
     first, second = next(run), next(run)
     del run  # the process dies after committing the second page
 
-    resumed = list(make_source(recorded_server, client, page_size=10, max_results=60,
-                               sort_by="relevance").pages(second.checkpoint))
+    resumed = list(
+        make_source(
+            recorded_server, client, page_size=10, max_results=60, sort_by="relevance"
+        ).pages(second.checkpoint)
+    )
 
     assert starts(recorded_server) == [0, 10, 20, 30, 40, 50]
     ids = [p.id for p in all_papers([first, second, *resumed])]
@@ -115,8 +123,7 @@ def test_killed_run_resumes_at_saved_start(
 
 def newest_first(body: bytes) -> list[str]:
     """The page's entries re-ordered as a ``lastUpdatedDate`` descending query returns them."""
-    return sorted(entries_of(body), key=lambda e: re.findall("<updated>(.*?)<", e)[0],
-                  reverse=True)
+    return sorted(entries_of(body), key=lambda e: re.findall("<updated>(.*?)<", e)[0], reverse=True)
 
 
 def test_incremental_rerun_fetches_only_newer_entries(
@@ -134,8 +141,9 @@ def test_incremental_rerun_fetches_only_newer_entries(
 
     assert len(all_papers(first_run)) == 7
     (page,) = second_run
-    assert [p.id for p in page.papers] == [parse_arxiv_id(re.findall(
-        r"<id>(.*?)</id>", e)[0]).id for e in entries[:3]]
+    assert [p.id for p in page.papers] == [
+        parse_arxiv_id(re.findall(r"<id>(.*?)</id>", e)[0]).id for e in entries[:3]
+    ]
     assert page.info["not_newer"] == 7
     assert page.checkpoint["start"] is None
     assert third_run == []  # nothing new: no page at all
@@ -222,13 +230,15 @@ def test_2016_format_with_wrapped_text(
     (paper,) = page.papers
     assert (paper.id, paper.version) == ("1111.2011", 2)
     assert paper.title == (
-        "Quantum Criticality for Extended Nodes on a Bethe Lattice in the Large "
-        "Connectivity Limit"
+        "Quantum Criticality for Extended Nodes on a Bethe Lattice in the Large Connectivity Limit"
     )
     assert "\n" not in paper.abstract and "  " not in paper.abstract
     assert paper.abstract.startswith("Theoretical description of anisotropic systems, such as")
     assert (paper.published, paper.updated, paper.announced) == (
-        date(2011, 11, 8), date(2012, 4, 2), date(2011, 11, 8))
+        date(2011, 11, 8),
+        date(2012, 4, 2),
+        date(2011, 11, 8),
+    )
     assert paper.primary_category == "cond-mat.str-el"
     assert paper.categories == ("cond-mat.str-el", "cond-mat.stat-mech")
     assert paper.doi == "10.1103/PhysRevB.85.115117"
@@ -238,8 +248,9 @@ def test_2016_format_with_wrapped_text(
 
 def test_2016_search_page(recorded_server: RecordedServer, client: PoliteClient) -> None:
     recorded_server.add(PATH, Reply(recorded("2016/search_query=au_del_maestro.xml")))
-    source = make_source(recorded_server, client, search_query="au:del_maestro", page_size=10,
-                         max_results=10)
+    source = make_source(
+        recorded_server, client, search_query="au:del_maestro", page_size=10, max_results=10
+    )
 
     (page,) = source.pages(None)
 
@@ -399,8 +410,9 @@ def test_truncated_responses_parse_or_raise_source_error(body: bytes, fraction: 
 @settings(max_examples=300, deadline=None)
 @given(
     st.sampled_from(MUTATED),
-    st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.integers(1, 255)), min_size=1,
-             max_size=4),
+    st.lists(
+        st.tuples(st.floats(0, 1, exclude_max=True), st.integers(1, 255)), min_size=1, max_size=4
+    ),
 )
 def test_byte_flips_parse_or_raise_source_error(
     body: bytes, flips: list[tuple[float, int]]

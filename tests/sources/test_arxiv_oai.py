@@ -66,31 +66,48 @@ def all_papers(pages: list[Page]) -> list[Paper]:
 
 def serve_two_page_harvest(server: RecordedServer) -> None:
     server.add(PATH, Reply(raw_page()), query={"metadataPrefix": "arXivRaw"})
-    server.add(PATH, Reply(as_list_records("GetRecordResponse.xml")),
-               query={"resumptionToken": TOKEN})
+    server.add(
+        PATH, Reply(as_list_records("GetRecordResponse.xml")), query={"resumptionToken": TOKEN}
+    )
 
 
 def test_resumption_token_is_followed_to_the_end(
     recorded_server: RecordedServer, client: PoliteClient
 ) -> None:
     serve_two_page_harvest(recorded_server)
-    source = make_source(recorded_server, client, metadata_prefix="arXivRaw",
-                         set_spec="physics", from_date=date(2014, 10, 1),
-                         until_date=date(2015, 1, 6))
+    source = make_source(
+        recorded_server,
+        client,
+        metadata_prefix="arXivRaw",
+        set_spec="physics",
+        from_date=date(2014, 10, 1),
+        until_date=date(2015, 1, 6),
+    )
 
     first, last = source.pages(None)
 
     assert [query for _, query in recorded_server.requests] == [
-        {"verb": "ListRecords", "metadataPrefix": "arXivRaw", "set": "physics",
-         "from": "2014-10-01", "until": "2015-01-06"},
+        {
+            "verb": "ListRecords",
+            "metadataPrefix": "arXivRaw",
+            "set": "physics",
+            "from": "2014-10-01",
+            "until": "2015-01-06",
+        },
         {"verb": "ListRecords", "resumptionToken": TOKEN},
     ]
     assert [len(first.papers), len(last.papers)] == [6, 1]
-    assert first.checkpoint == {"from": "2014-10-01", "resumption_token": TOKEN,
-                                "last_datestamp": "2014-12-22"}
+    assert first.checkpoint == {
+        "from": "2014-10-01",
+        "resumption_token": TOKEN,
+        "last_datestamp": "2014-12-22",
+    }
     # Completed: the next harvest starts at the newest datestamp seen.
-    assert last.checkpoint == {"from": "2014-12-22", "resumption_token": None,
-                               "last_datestamp": "2014-12-22"}
+    assert last.checkpoint == {
+        "from": "2014-12-22",
+        "resumption_token": None,
+        "last_datestamp": "2014-12-22",
+    }
     assert first.info["complete_list_size"] == 58011
 
 
@@ -103,15 +120,23 @@ def test_arxivraw_fields(recorded_server: RecordedServer, client: PoliteClient) 
     revised = papers["0704.0716"]
     assert revised.version == 4  # the latest version
     assert (revised.published, revised.updated, revised.announced) == (
-        date(2007, 4, 5), date(2008, 11, 14), date(2007, 4, 5))
+        date(2007, 4, 5),
+        date(2008, 11, 14),
+        date(2007, 4, 5),
+    )
     assert revised.categories == ("math-ph", "math.MP")
     assert revised.primary_category == "math-ph"
     assert revised.license == "http://arxiv.org/licenses/nonexclusive-distrib/1.0/"
     assert revised.comments is not None and "\n" not in revised.comments
     assert [a.name for a in papers["0704.0471"].authors] == [
-        "D.V. Shetty", "S.J. Yennello", "G.A. Souliotis"]
+        "D.V. Shetty",
+        "S.J. Yennello",
+        "G.A. Souliotis",
+    ]
     assert [a.name for a in papers["0704.1109"].authors] == [
-        "Valeria M. Rosa", "Patricio S. letelier"]
+        "Valeria M. Rosa",
+        "Patricio S. letelier",
+    ]
     # Two DOIs in one field: the paper's own comes first.
     assert papers["0704.0471"].doi == "10.1103/PhysRevC.76.024606"
     assert papers["0704.0471"].abstract.startswith("The density dependence")
@@ -123,12 +148,19 @@ def test_arxivraw_submitter_is_parsed() -> None:
     assert record.submitter == "Michael Saelim"
     assert record.datestamp == date(2013, 4, 3)
     assert [a.name for a in record.paper.authors] == [
-        "Joshua Berger", "Maxim Perelstein", "Michael Saelim", "Philip Tanedo"]
+        "Joshua Berger",
+        "Maxim Perelstein",
+        "Michael Saelim",
+        "Philip Tanedo",
+    ]
 
 
 def test_arxiv_format_fields(recorded_server: RecordedServer, client: PoliteClient) -> None:
-    recorded_server.add(PATH, Reply(as_list_records("hepcrawl-sample_arxiv_record.xml")),
-                        query={"metadataPrefix": "arXiv"})
+    recorded_server.add(
+        PATH,
+        Reply(as_list_records("hepcrawl-sample_arxiv_record.xml")),
+        query={"metadataPrefix": "arXiv"},
+    )
 
     (page,) = make_source(recorded_server, client).pages(None)
 
@@ -165,10 +197,16 @@ def test_deleted_records_are_skipped_and_counted(
 ) -> None:
     text = without_token(raw_page()).decode()
     # Mark the second record (0704.0716, the newest datestamp) deleted, as OAI does.
-    text = text.replace("<header>\n <identifier>oai:arXiv.org:0704.0716",
-                        '<header status="deleted">\n <identifier>oai:arXiv.org:0704.0716')
-    text = re.sub(r"(oai:arXiv.org:0704.0716.*?</header>\n)<metadata>.*?</metadata>\n",
-                  r"\1", text, flags=re.DOTALL)
+    text = text.replace(
+        "<header>\n <identifier>oai:arXiv.org:0704.0716",
+        '<header status="deleted">\n <identifier>oai:arXiv.org:0704.0716',
+    )
+    text = re.sub(
+        r"(oai:arXiv.org:0704.0716.*?</header>\n)<metadata>.*?</metadata>\n",
+        r"\1",
+        text,
+        flags=re.DOTALL,
+    )
     recorded_server.add(PATH, Reply(text))
 
     (page,) = make_source(recorded_server, client, metadata_prefix="arXivRaw").pages(None)
@@ -194,8 +232,9 @@ def test_expired_token_restarts_from_the_saved_from(
     recorded_server: RecordedServer, client: PoliteClient
 ) -> None:
     serve_two_page_harvest(recorded_server)
-    recorded_server.add(PATH, Reply(recorded("ErrorResponseBadResumptionToken.xml")),
-                        query={"resumptionToken": "3"})
+    recorded_server.add(
+        PATH, Reply(recorded("ErrorResponseBadResumptionToken.xml")), query={"resumptionToken": "3"}
+    )
     saved = {"from": "2014-10-01", "resumption_token": "3", "last_datestamp": "2014-11-18"}
 
     pages = list(make_source(recorded_server, client, metadata_prefix="arXivRaw").pages(saved))
@@ -214,8 +253,11 @@ def test_token_that_keeps_expiring_gives_up(
     recorded_server: RecordedServer, client: PoliteClient
 ) -> None:
     recorded_server.add(PATH, Reply(raw_page()), query={"metadataPrefix": "arXivRaw"})
-    recorded_server.add(PATH, Reply(recorded("ErrorResponseBadResumptionToken.xml")),
-                        query={"resumptionToken": TOKEN})
+    recorded_server.add(
+        PATH,
+        Reply(recorded("ErrorResponseBadResumptionToken.xml")),
+        query={"resumptionToken": TOKEN},
+    )
 
     with pytest.raises(SourceError, match="badResumptionToken"):
         list(make_source(recorded_server, client, metadata_prefix="arXivRaw").pages(None))
@@ -241,8 +283,7 @@ def test_a_token_that_never_advances_is_an_error(
     ],
 )
 def test_other_oai_errors_raise_with_code_and_message(
-    recorded_server: RecordedServer, client: PoliteClient, fixture: str, code: str,
-    message: str
+    recorded_server: RecordedServer, client: PoliteClient, fixture: str, code: str, message: str
 ) -> None:
     recorded_server.add(PATH, Reply(recorded(fixture)))
 
@@ -267,15 +308,23 @@ def test_resuming_from_a_checkpoint_sends_only_the_token(
 ) -> None:
     serve_two_page_harvest(recorded_server)
     saved = {"from": "2014-10-01", "resumption_token": TOKEN, "last_datestamp": "2014-12-22"}
-    source = make_source(recorded_server, client, metadata_prefix="arXivRaw", set_spec="physics",
-                         from_date=date(2000, 1, 1))
+    source = make_source(
+        recorded_server,
+        client,
+        metadata_prefix="arXivRaw",
+        set_spec="physics",
+        from_date=date(2000, 1, 1),
+    )
 
     (page,) = source.pages(saved)
 
     assert recorded_server.requests[0][1] == {"verb": "ListRecords", "resumptionToken": TOKEN}
     assert [p.id for p in page.papers] == ["1302.2146"]
-    assert page.checkpoint == {"from": "2014-12-22", "resumption_token": None,
-                               "last_datestamp": "2014-12-22"}
+    assert page.checkpoint == {
+        "from": "2014-12-22",
+        "resumption_token": None,
+        "last_datestamp": "2014-12-22",
+    }
 
 
 def test_completed_checkpoint_starts_the_next_harvest_at_last_datestamp(
@@ -287,7 +336,10 @@ def test_completed_checkpoint_starts_the_next_harvest_at_last_datestamp(
     (page,) = make_source(recorded_server, client, from_date=date(2000, 1, 1)).pages(saved)
 
     assert recorded_server.requests[0][1] == {
-        "verb": "ListRecords", "metadataPrefix": "arXiv", "from": "2014-12-22"}
+        "verb": "ListRecords",
+        "metadataPrefix": "arXiv",
+        "from": "2014-12-22",
+    }
     assert page.checkpoint["from"] == "2018-01-25"
 
 
@@ -349,17 +401,30 @@ def test_bad_input_raises_source_error_naming_url_and_problem(
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("D.V. Shetty, S.J. Yennello, and G.A. Souliotis",
-         [("D.V. Shetty", ()), ("S.J. Yennello", ()), ("G.A. Souliotis", ())]),
-        ("Valeria M. Rosa and Patricio S. letelier",
-         [("Valeria M. Rosa", ()), ("Patricio S. letelier", ())]),
-        ("A. Gould (Ohio State), S. Dorsher (Ohio State) and B. S. Gaudi (CfA)",
-         [("A. Gould", ("Ohio State",)), ("S. Dorsher", ("Ohio State",)),
-          ("B. S. Gaudi", ("CfA",))]),
-        ("J. Smith, Jr. and K. Lee ((1) MIT, (2) Harvard)",
-         [("J. Smith Jr.", ()), ("K. Lee", ("(1) MIT, (2) Harvard",))]),
-        ("Alexander Anand; the ATLAS Collaboration et al.",
-         [("Alexander Anand", ()), ("the ATLAS Collaboration", ())]),
+        (
+            "D.V. Shetty, S.J. Yennello, and G.A. Souliotis",
+            [("D.V. Shetty", ()), ("S.J. Yennello", ()), ("G.A. Souliotis", ())],
+        ),
+        (
+            "Valeria M. Rosa and Patricio S. letelier",
+            [("Valeria M. Rosa", ()), ("Patricio S. letelier", ())],
+        ),
+        (
+            "A. Gould (Ohio State), S. Dorsher (Ohio State) and B. S. Gaudi (CfA)",
+            [
+                ("A. Gould", ("Ohio State",)),
+                ("S. Dorsher", ("Ohio State",)),
+                ("B. S. Gaudi", ("CfA",)),
+            ],
+        ),
+        (
+            "J. Smith, Jr. and K. Lee ((1) MIT, (2) Harvard)",
+            [("J. Smith Jr.", ()), ("K. Lee", ("(1) MIT, (2) Harvard",))],
+        ),
+        (
+            "Alexander Anand; the ATLAS Collaboration et al.",
+            [("Alexander Anand", ()), ("the ATLAS Collaboration", ())],
+        ),
     ],
 )
 def test_split_author_list(text: str, expected: list[tuple[str, tuple[str, ...]]]) -> None:
@@ -404,8 +469,9 @@ def test_truncated_responses_parse_or_raise_source_error(body: bytes, fraction: 
 @settings(max_examples=300, deadline=None)
 @given(
     st.sampled_from(MUTATED),
-    st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.integers(1, 255)), min_size=1,
-             max_size=4),
+    st.lists(
+        st.tuples(st.floats(0, 1, exclude_max=True), st.integers(1, 255)), min_size=1, max_size=4
+    ),
 )
 def test_byte_flips_parse_or_raise_source_error(
     body: bytes, flips: list[tuple[float, int]]

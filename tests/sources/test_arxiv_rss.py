@@ -39,8 +39,7 @@ def test_feed_items_become_papers(recorded_server: RecordedServer, client: Polit
 
     [page] = rss(recorded_server, client, "cs.AI").pages(None)
 
-    assert [p.versioned_id for p in page.papers] == ["2604.21935v1", "2604.21936v1",
-                                                     "2604.21937v1"]
+    assert [p.versioned_id for p in page.papers] == ["2604.21935v1", "2604.21936v1", "2604.21937v1"]
     paper = page.papers[0]
     assert paper.title.startswith("Math Takes Two: A test for emergent mathematical")
     assert [a.name for a in paper.authors] == ["Michael Cooper", "Samuel Cooper"]
@@ -96,11 +95,17 @@ def test_an_empty_weekend_feed_is_normal(
 
 def test_replacements_and_cross_lists_are_dated_by_what_the_feed_knows() -> None:
     items = ITEM.findall(CS_AI)
-    replaced = (items[0].replace(b"2604.21935v1", b"2604.21935v3")
-                .replace(b"Announce Type: new", b"Announce Type: replace")
-                .replace(b">new<", b">replace<"))
-    crossed = items[1].replace(b"Announce Type: new", b"Announce Type: cross").replace(
-        b">new<", b">cross<")
+    replaced = (
+        items[0]
+        .replace(b"2604.21935v1", b"2604.21935v3")
+        .replace(b"Announce Type: new", b"Announce Type: replace")
+        .replace(b">new<", b">replace<")
+    )
+    crossed = (
+        items[1]
+        .replace(b"Announce Type: new", b"Announce Type: cross")
+        .replace(b">new<", b">cross<")
+    )
     feed = CS_AI.replace(items[0], replaced).replace(items[1], crossed)
 
     parsed = parse_feed(feed, "recorded")
@@ -138,12 +143,26 @@ def test_a_dropped_connection_then_success(
     [
         (CS_AI[:3000], r"recorded: malformed XML at line \d+"),
         (b"<html><body>maintenance</body></html>", r"not an RSS feed \(root <html>\)"),
-        (CS_AI.replace(b"<title>Math Takes Two: A test for emergent mathematical reasoning in "
-                       b"communication</title>", b""), r"item 0: item has no title"),
-        (re.sub(rb"oai:arXiv.org:2604.21936v1|arXiv:2604.21936v1|abs/2604.21936", b"x", CS_AI),
-         r"item 1: item has no arXiv id"),
-        (CS_AI.replace(b"<pubDate>Mon, 27 Apr 2026 00:00:00 -0400</pubDate>",
-                       b"<pubDate>someday</pubDate>", 1), r"channel: bad date 'someday'"),
+        (
+            CS_AI.replace(
+                b"<title>Math Takes Two: A test for emergent mathematical reasoning in "
+                b"communication</title>",
+                b"",
+            ),
+            r"item 0: item has no title",
+        ),
+        (
+            re.sub(rb"oai:arXiv.org:2604.21936v1|arXiv:2604.21936v1|abs/2604.21936", b"x", CS_AI),
+            r"item 1: item has no arXiv id",
+        ),
+        (
+            CS_AI.replace(
+                b"<pubDate>Mon, 27 Apr 2026 00:00:00 -0400</pubDate>",
+                b"<pubDate>someday</pubDate>",
+                1,
+            ),
+            r"channel: bad date 'someday'",
+        ),
         (b'<!DOCTYPE rss [<!ENTITY a "aaaa">]><rss>&a;</rss>', r"forbidden XML construct"),
     ],
 )
@@ -190,9 +209,7 @@ def test_truncated_feeds_parse_or_raise_source_error(feed: bytes, cut: int) -> N
     st.sampled_from([CS_AI, CS_LG]),
     st.lists(st.tuples(st.integers(0, len(CS_LG) - 1), st.integers(0, 255)), max_size=8),
 )
-def test_byte_flips_parse_or_raise_source_error(
-    feed: bytes, flips: list[tuple[int, int]]
-) -> None:
+def test_byte_flips_parse_or_raise_source_error(feed: bytes, flips: list[tuple[int, int]]) -> None:
     data = bytearray(feed)
     for position, value in flips:
         data[position] = value

@@ -73,9 +73,7 @@ def test_items_map_to_papers_with_hugging_face_fields(
     webchallenger = next(p for p in page.papers if p.id == "2606.10423")
     assert webchallenger.hf is not None
     assert webchallenger.hf.project_page == "https://jayoohwang1.github.io/webchallenger-site/"
-    assert recorded_server.requests == [
-        (DAILY, {"date": "2026-06-12", "p": "0", "limit": "50"})
-    ]
+    assert recorded_server.requests == [(DAILY, {"date": "2026-06-12", "p": "0", "limit": "50"})]
 
 
 def test_multi_day_walk_pages_each_day_until_a_short_page(
@@ -84,8 +82,9 @@ def test_multi_day_walk_pages_each_day_until_a_short_page(
     serve_day(recorded_server, "2026-06-10", ITEMS[:10], ITEMS[10:14])
     serve_day(recorded_server, "2026-06-11", [])
     serve_day(recorded_server, "2026-06-12", ITEMS[14:24], ITEMS[24:])
-    walk = source(recorded_server, client, since=date(2026, 6, 10), until=date(2026, 6, 12),
-                  page_size=10)
+    walk = source(
+        recorded_server, client, since=date(2026, 6, 10), until=date(2026, 6, 12), page_size=10
+    )
 
     pages = list(walk.pages(None))
 
@@ -98,8 +97,11 @@ def test_multi_day_walk_pages_each_day_until_a_short_page(
         {"last_complete_day": "2026-06-12", "page": 0},
     ]
     assert [(q["date"], q["p"], q["limit"]) for _, q in recorded_server.requests] == [
-        ("2026-06-10", "0", "10"), ("2026-06-10", "1", "10"), ("2026-06-11", "0", "10"),
-        ("2026-06-12", "0", "10"), ("2026-06-12", "1", "10"),
+        ("2026-06-10", "0", "10"),
+        ("2026-06-10", "1", "10"),
+        ("2026-06-11", "0", "10"),
+        ("2026-06-12", "0", "10"),
+        ("2026-06-12", "1", "10"),
     ]
     assert pages[0].papers[0].hf is not None
     assert pages[0].papers[0].hf.featured_on == date(2026, 6, 10)
@@ -113,8 +115,9 @@ def test_a_run_killed_mid_day_resumes_at_the_next_page(
     walk = source(recorded_server, client, since=day, until=day, page_size=10)
     [stored] = islice(walk.pages(None), 1)  # killed after the first page was committed
 
-    resumed = list(source(recorded_server, client, until=day, page_size=10)
-                   .pages(stored.checkpoint))
+    resumed = list(
+        source(recorded_server, client, until=day, page_size=10).pages(stored.checkpoint)
+    )
 
     ids = [p.id for p in stored.papers] + [p.id for page in resumed for p in page.papers]
     assert ids == [item["paper"]["id"] for item in ITEMS]
@@ -162,8 +165,9 @@ def test_a_server_ignoring_the_page_parameter_does_not_loop_forever(
 def test_429_with_retry_after_is_retried(
     recorded_server: RecordedServer, client: PoliteClient
 ) -> None:
-    recorded_server.add(DAILY, Reply(b"slow down", status=429, headers={"Retry-After": "0"}),
-                        Reply(RAW))
+    recorded_server.add(
+        DAILY, Reply(b"slow down", status=429, headers={"Retry-After": "0"}), Reply(RAW)
+    )
     day = date(2026, 6, 12)
 
     [page] = source(recorded_server, client, since=day, until=day).pages(None)

@@ -31,59 +31,90 @@ HF_ITEMS = json.loads((FIXTURES / "hf_daily_papers" / "hf_daily_papers.json").re
 # From the arXiv API responses in tests/fixtures/arxiv_api_atom/2026 (id_list=1605.08386,
 # id_list=quant-ph/0201082v1), in paperfeed's dump format.
 DUMP_FROM_ATOM: list[dict[str, Any]] = [
-    {"id": "1605.08386", "title": "Heat-bath random walks with Markov bases",
-     "abstract": "Graphs on lattice points are studied whose edges come from a finite set of "
-                 "allowed moves of arbitrary length.",
-     "authors": ["Caprice Stanley", "Tobias Windisch"], "categories": ["math.CO", "math.ST"],
-     "published": "2016-05-26"},
-    {"id": "quant-ph/0201082", "title": "Quantum Computers and Quantum Computer Languages: "
-                                        "Quantum Assembly Language and Quantum C Language",
-     "abstract": None, "authors": ["Stephen Blaha"], "categories": ["quant-ph", "cs.PL"],
-     "published": None},
+    {
+        "id": "1605.08386",
+        "title": "Heat-bath random walks with Markov bases",
+        "abstract": "Graphs on lattice points are studied whose edges come from a finite set of "
+        "allowed moves of arbitrary length.",
+        "authors": ["Caprice Stanley", "Tobias Windisch"],
+        "categories": ["math.CO", "math.ST"],
+        "published": "2016-05-26",
+    },
+    {
+        "id": "quant-ph/0201082",
+        "title": "Quantum Computers and Quantum Computer Languages: "
+        "Quantum Assembly Language and Quantum C Language",
+        "abstract": None,
+        "authors": ["Stephen Blaha"],
+        "categories": ["quant-ph", "cs.PL"],
+        "published": None,
+    },
 ]
 
 # The same API responses (search_query=testing) in Kaggle's snapshot format, hard-wrapped
 # as Kaggle writes them. The recording has mojibake in names ("AzaÃ¯s"); written here
 # decoded. 1706.00679's v2 date is not in the recording, so only v1 and v3 are listed.
 KAGGLE: list[dict[str, Any]] = [
-    {"id": "hep-ph/0301050", "submitter": "Hitoshi Murayama",
-     "authors": "Andre de Gouvea, Hitoshi Murayama",
-     "title": "Statistical Test of Anarchy",
-     "comments": "5 pages, 2 figures. Improved criteria for testing the hypothesis and\n  "
-                 "deriving lower limits on theta_{13}",
-     "journal-ref": "Phys.Lett.B573:94-100,2003", "doi": "10.1016/j.physletb.2003.08.045",
-     "report-no": None, "categories": "hep-ph", "license": None,
-     "abstract": "  \"Anarchy\" is the hypothesis that there is no fundamental distinction\n"
-                 "among the three flavors of neutrinos.\n",
-     "versions": [{"version": "v1", "created": "Wed, 8 Jan 2003 20:15:43 GMT"},
-                  {"version": "v2", "created": "Mon, 30 Jun 2003 03:20:20 GMT"}],
-     "update_date": "2003-06-30",
-     "authors_parsed": [["de Gouvea", "Andre", ""], ["Murayama", "Hitoshi", ""]]},
-    {"id": "1706.00679", "submitter": "Yohann De Castro",
-     "authors": "Jean-Marc Aza\u00efs, Yohann De Castro and St\u00e9phane Mourareau",
-     "title": "Testing Gaussian Process with Applications to\n  Super-Resolution",
-     "comments": "Final version, 6 figures, Python code and Jupyter notebook available at\n  "
-                 "https://github.com/ydecastro/super-resolution-testing",
-     "journal-ref": None, "doi": None, "report-no": None,
-     "categories": "math.ST cs.IT math.PR",
-     "license": "http://arxiv.org/licenses/nonexclusive-distrib/1.0/",
-     "abstract": "  This article introduces exact testing procedures on the mean of a Gaussian\n"
-                 "process $X$ derived from the outcomes of $\\ell_1$-minimization.\n",
-     "versions": [{"version": "v1", "created": "Fri, 2 Jun 2017 13:17:03 GMT"},
-                  {"version": "v3", "created": "Mon, 2 Jul 2018 13:07:55 GMT"}],
-     "update_date": "2018-07-03"},
+    {
+        "id": "hep-ph/0301050",
+        "submitter": "Hitoshi Murayama",
+        "authors": "Andre de Gouvea, Hitoshi Murayama",
+        "title": "Statistical Test of Anarchy",
+        "comments": "5 pages, 2 figures. Improved criteria for testing the hypothesis and\n  "
+        "deriving lower limits on theta_{13}",
+        "journal-ref": "Phys.Lett.B573:94-100,2003",
+        "doi": "10.1016/j.physletb.2003.08.045",
+        "report-no": None,
+        "categories": "hep-ph",
+        "license": None,
+        "abstract": '  "Anarchy" is the hypothesis that there is no fundamental distinction\n'
+        "among the three flavors of neutrinos.\n",
+        "versions": [
+            {"version": "v1", "created": "Wed, 8 Jan 2003 20:15:43 GMT"},
+            {"version": "v2", "created": "Mon, 30 Jun 2003 03:20:20 GMT"},
+        ],
+        "update_date": "2003-06-30",
+        "authors_parsed": [["de Gouvea", "Andre", ""], ["Murayama", "Hitoshi", ""]],
+    },
+    {
+        "id": "1706.00679",
+        "submitter": "Yohann De Castro",
+        "authors": "Jean-Marc Aza\u00efs, Yohann De Castro and St\u00e9phane Mourareau",
+        "title": "Testing Gaussian Process with Applications to\n  Super-Resolution",
+        "comments": "Final version, 6 figures, Python code and Jupyter notebook available at\n  "
+        "https://github.com/ydecastro/super-resolution-testing",
+        "journal-ref": None,
+        "doi": None,
+        "report-no": None,
+        "categories": "math.ST cs.IT math.PR",
+        "license": "http://arxiv.org/licenses/nonexclusive-distrib/1.0/",
+        "abstract": "  This article introduces exact testing procedures on the mean of a Gaussian\n"
+        "process $X$ derived from the outcomes of $\\ell_1$-minimization.\n",
+        "versions": [
+            {"version": "v1", "created": "Fri, 2 Jun 2017 13:17:03 GMT"},
+            {"version": "v3", "created": "Mon, 2 Jul 2018 13:07:55 GMT"},
+        ],
+        "update_date": "2018-07-03",
+    },
 ]
 
 
 def dump_from_hf(item: dict[str, Any]) -> dict[str, Any]:
     paper = item["paper"]
-    return {"id": paper["id"], "title": paper["title"], "abstract": paper["summary"],
-            "authors": [a["name"] for a in paper["authors"]], "categories": [],
-            "published": paper["publishedAt"][:10]}
+    return {
+        "id": paper["id"],
+        "title": paper["title"],
+        "abstract": paper["summary"],
+        "authors": [a["name"] for a in paper["authors"]],
+        "categories": [],
+        "published": paper["publishedAt"][:10],
+    }
 
 
 RECORDS: list[dict[str, Any]] = [
-    *DUMP_FROM_ATOM, *KAGGLE, *(dump_from_hf(item) for item in HF_ITEMS)
+    *DUMP_FROM_ATOM,
+    *KAGGLE,
+    *(dump_from_hf(item) for item in HF_ITEMS),
 ]
 LINES = [json.dumps(record).encode() + b"\n" for record in RECORDS]
 WRITERS: dict[str, Callable[[bytes], bytes]] = {
@@ -116,8 +147,10 @@ def test_every_line_becomes_a_paper_in_batches(tmp_path: Path, kind: str) -> Non
     assert [len(page.papers) for page in pages] == [10, 10, 10, 4]
     size = path.stat().st_size
     assert [page.checkpoint for page in pages] == [
-        {"line": 10, "size": size}, {"line": 20, "size": size},
-        {"line": 30, "size": size}, {"line": 34, "size": size},
+        {"line": 10, "size": size},
+        {"line": 20, "size": size},
+        {"line": 30, "size": size},
+        {"line": 34, "size": size},
     ]
     assert pages[1].where == f"{path}:11-20"
     assert pages[1].info["first_line"] == 11 and pages[1].info["invalid"] == 0
@@ -161,8 +194,10 @@ def test_the_kaggle_format_maps_its_fields(tmp_path: Path) -> None:
     assert [a.name for a in anarchy.authors] == ["Andre de Gouvea", "Hitoshi Murayama"]
     assert anarchy.abstract.startswith('"Anarchy" is the hypothesis that there is no')
     assert "\n" not in anarchy.abstract
-    assert anarchy.comments == ("5 pages, 2 figures. Improved criteria for testing the "
-                                "hypothesis and deriving lower limits on theta_{13}")
+    assert anarchy.comments == (
+        "5 pages, 2 figures. Improved criteria for testing the "
+        "hypothesis and deriving lower limits on theta_{13}"
+    )
     assert anarchy.journal_ref == "Phys.Lett.B573:94-100,2003"
     assert anarchy.doi == "10.1016/j.physletb.2003.08.045"
     assert anarchy.license is None and anarchy.categories == ("hep-ph",)
@@ -170,7 +205,10 @@ def test_the_kaggle_format_maps_its_fields(tmp_path: Path) -> None:
     assert gaussian.title == "Testing Gaussian Process with Applications to Super-Resolution"
     assert gaussian.version == 3 and gaussian.updated == date(2018, 7, 2)
     assert [a.name for a in gaussian.authors] == [  # no authors_parsed: the string is split
-        "Jean-Marc Aza\u00efs", "Yohann De Castro", "St\u00e9phane Mourareau"]
+        "Jean-Marc Aza\u00efs",
+        "Yohann De Castro",
+        "St\u00e9phane Mourareau",
+    ]
     assert gaussian.categories == ("math.ST", "cs.IT", "math.PR")
     assert gaussian.code_links == ("github.com/ydecastro/super-resolution-testing",)
     assert gaussian.license == "http://arxiv.org/licenses/nonexclusive-distrib/1.0/"
@@ -240,8 +278,10 @@ BAD_LINES = [
     (b'{"id": "1605.08386", "title": "T", "published": "26 May 2016"}\n', "published is not"),
     ('{"id": "1605.08386", "title": "caf\u00e9"}\n'.encode("latin-1"), "not valid UTF-8"),
     (b'{"id": "1605.08386", "title": "' + b"x" * MAX_LINE_BYTES + b'"}\n', "line longer than"),
-    (b'{"id": "hep-ph/0301050", "title": "T", "versions": [{"version": "1"}]}\n',
-     "bad version label"),
+    (
+        b'{"id": "hep-ph/0301050", "title": "T", "versions": [{"version": "1"}]}\n',
+        "bad version label",
+    ),
 ]
 
 

@@ -11,9 +11,9 @@ import pytest
 
 from paperfeed.store import PaperStore
 from paperfeed.web import create_app
+from tests.browser import chromium_page, shoot
 from tests.community.web_helpers import app_settings, mailed_link
 from tests.smtp_server import SMTPSink
-from tests.web.browser.test_browser import ARGS, CHROMIUM, DESKTOP, SCREENSHOTS, shoot
 from tests.web.conftest import SECRET, sample_papers
 from tests.web.live_server import live_server
 
@@ -37,24 +37,9 @@ def site(store: PaperStore, tmp_path: Path, mail_sink: SMTPSink) -> Iterator[str
 
 
 @pytest.fixture
-def page(tmp_path: Path) -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with playwright_api.sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "profile"),
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=ARGS,
-            viewport=DESKTOP,
-        )
-        tab = context.pages[0] if context.pages else context.new_page()
-        problems: list[str] = []
-        tab.on("pageerror", lambda e: problems.append(str(e)))
+def page(tmp_path: Path, site: str) -> Iterator[object]:
+    with chromium_page(tmp_path / "profile") as tab:
         yield tab
-        context.close()
-    assert not problems, problems
 
 
 def test_sign_in_by_email_then_upvote_and_save(

@@ -12,26 +12,12 @@ import pytest
 from paperfeed.config import Settings
 from paperfeed.store import PaperStore
 from paperfeed.web import create_app
+from tests.browser import chromium_page, shoot
 from tests.web.conftest import SECRET
 from tests.web.live_server import live_server
 
 pytestmark = pytest.mark.browser
 playwright_api = pytest.importorskip("playwright.sync_api")
-
-CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).parents[3] / "test-artifacts" / "screenshots"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-]
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
 
 
 @pytest.fixture
@@ -42,38 +28,10 @@ def site(filled_store: PaperStore, settings: Settings) -> Iterator[str]:
 
 
 @pytest.fixture
-def page(tmp_path: Path) -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with playwright_api.sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "profile"),
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=ARGS,
-            viewport=DESKTOP,
-        )
-        tab = context.pages[0] if context.pages else context.new_page()
-        problems: list[str] = []
-        tab.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-        tab.on("pageerror", lambda e: problems.append(str(e)))
-        tab.problems = problems  # type: ignore[attr-defined]
+def page(tmp_path: Path, site: str) -> Iterator[object]:
+    """A Chromium tab; closed before the site stops, so no request races the shutdown."""
+    with chromium_page(tmp_path / "profile") as tab:
         yield tab
-        context.close()
-    assert not problems, problems  # no CSP violation, no failed asset
-
-
-def shoot(page: object, name: str) -> None:
-    for label, size in (("phone", PHONE), ("desktop", DESKTOP)):
-        for scheme in ("light", "dark"):
-            page.set_viewport_size(size)  # type: ignore[attr-defined]
-            page.emulate_media(color_scheme=scheme)  # type: ignore[attr-defined]
-            page.screenshot(  # type: ignore[attr-defined]
-                path=str(SCREENSHOTS / f"{name}-{label}-{scheme}.png"), full_page=True
-            )
-    page.set_viewport_size(DESKTOP)  # type: ignore[attr-defined]
-    page.emulate_media(color_scheme="light")  # type: ignore[attr-defined]
 
 
 def test_home_page_shows_the_feed(page: object, site: str) -> None:
