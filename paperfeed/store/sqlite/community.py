@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -29,16 +29,12 @@ from paperfeed.store.community import (
     Window,
 )
 from paperfeed.store.sqlite.connection import ConnectionPool
+from paperfeed.store.sqlite.sql import chunks, marks, now_iso
 from paperfeed.store.trending_rows import listed_at, merged_scores, trending_row
 
-_CHUNK = 500
 _ACCOUNT = "id, email, display_name, github_handle, created_at"
 _KEYS = ", ".join(f"k_{w}" for w in WINDOWS)
 _RATE_KEEP = 3 * 86_400  # counters older than the longest window are dropped
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def _iso(when: datetime) -> str:
@@ -58,15 +54,6 @@ def _account(row: sqlite3.Row) -> Account:
     return Account(row["id"], row["email"], row["display_name"], row["github_handle"], created)
 
 
-def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
-    for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]
-
-
-def _marks(count: int) -> str:
-    return ",".join("?" * count)
-
-
 class SQLiteCommunityStore(CommunityStore):
     """Mixed into ``SQLitePaperStore``; uses its connection pool (``self._pool``)."""
 
@@ -75,7 +62,7 @@ class SQLiteCommunityStore(CommunityStore):
     # -- accounts and sessions ----------------------------------------------------------
 
     def get_or_create_account(self, email: str, display_name: str) -> tuple[Account, bool]:
-        now = _now()
+        now = now_iso()
         with self._pool.write() as conn:
             found = conn.execute(
                 "UPDATE accounts SET last_signin_at = ? WHERE email = ?", (now, email)
@@ -119,7 +106,7 @@ class SQLiteCommunityStore(CommunityStore):
         return True
 
     def create_session(self, token_hash: str, account_id: int, expires_at: datetime) -> None:
-        now = _now()
+        now = now_iso()
         with self._pool.write() as conn:
             conn.execute("DELETE FROM sessions WHERE expires_at < ?", (now,))
             conn.execute(
@@ -217,10 +204,10 @@ class SQLiteCommunityStore(CommunityStore):
     def marked_by(self, account_id: int, kind: MarkKind, paper_ids: Sequence[str]) -> set[str]:
         found: set[str] = set()
         conn = self._pool.get()
-        for chunk in _chunks(list(paper_ids)):
+        for chunk in chunks(list(paper_ids)):
             rows = conn.execute(
                 "SELECT paper_id FROM paper_marks WHERE account_id = ? AND kind = ?"
-                f" AND paper_id IN ({_marks(len(chunk))})",
+                f" AND paper_id IN ({marks(len(chunk))})",
                 (account_id, kind, *chunk),
             )
             found.update(row[0] for row in rows)
@@ -250,7 +237,7 @@ class SQLiteCommunityStore(CommunityStore):
                 conn.execute(
                     "INSERT INTO submissions (paper_id, account_id, submitted_at) VALUES (?, ?, ?)"
                     " ON CONFLICT (paper_id) DO NOTHING",
-                    (paper_id, account_id, _now()),
+                    (paper_id, account_id, now_iso()),
                 ).rowcount
                 == 1
             )
@@ -323,9 +310,9 @@ class SQLiteCommunityStore(CommunityStore):
     @staticmethod
     def _load_scores(conn: sqlite3.Connection, ids: list[str]) -> dict[str, dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {}
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             for row in conn.execute(
-                f"SELECT * FROM trending_scores WHERE paper_id IN ({_marks(len(chunk))})", chunk
+                f"SELECT * FROM trending_scores WHERE paper_id IN ({marks(len(chunk))})", chunk
             ):
                 found[row["paper_id"]] = dict(row)
         return found
@@ -339,10 +326,10 @@ class SQLiteCommunityStore(CommunityStore):
         )
         ids = [values[-1] for values in inserts]
         categories: dict[str, list[str]] = defaultdict(list)
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             for row in conn.execute(
                 "SELECT paper_id, category FROM paper_categories"
-                f" WHERE paper_id IN ({_marks(len(chunk))})",
+                f" WHERE paper_id IN ({marks(len(chunk))})",
                 chunk,
             ):
                 categories[row[0]].append(row[1])

@@ -25,8 +25,7 @@ from paperfeed.store.outbox import (
     OutboxStore,
 )
 from paperfeed.store.sqlite.connection import ConnectionPool
-
-_CHUNK = 500
+from paperfeed.store.sqlite.sql import chunks, marks
 
 
 def _utc(moment: datetime | None) -> datetime:
@@ -123,11 +122,10 @@ class SQLiteOutboxStore(OutboxStore):
     @staticmethod
     def _claimed(conn: sqlite3.Connection, ids: list[int]) -> list[ClaimedMessage]:
         claimed: list[ClaimedMessage] = []
-        for start in range(0, len(ids), _CHUNK):
-            chunk = ids[start : start + _CHUNK]
+        for chunk in chunks(ids):
             rows = conn.execute(
                 "SELECT id, message_key, sender, recipient, message_id, content, attempts,"
-                f" claim_token FROM outbox WHERE id IN ({','.join('?' * len(chunk))})"
+                f" claim_token FROM outbox WHERE id IN ({marks(len(chunk))})"
                 " ORDER BY id",
                 chunk,
             )
@@ -256,11 +254,9 @@ class SQLiteOutboxStore(OutboxStore):
         wanted = sorted({a.lower() for a in addresses})
         found: set[str] = set()
         conn = self._pool.get()
-        for start in range(0, len(wanted), _CHUNK):
-            chunk = wanted[start : start + _CHUNK]
+        for chunk in chunks(wanted):
             rows = conn.execute(
-                "SELECT address FROM suppressed_addresses"
-                f" WHERE address IN ({','.join('?' * len(chunk))})",
+                f"SELECT address FROM suppressed_addresses WHERE address IN ({marks(len(chunk))})",
                 chunk,
             )
             found.update(row[0] for row in rows)

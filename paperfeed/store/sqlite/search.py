@@ -9,7 +9,7 @@ ever read as FTS5 syntax.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +25,7 @@ from paperfeed.store.search import (
     StoredEmbedding,
 )
 from paperfeed.store.sqlite.connection import ConnectionPool
-
-_CHUNK = 500
+from paperfeed.store.sqlite.sql import chunks, marks, now_iso
 
 
 def _quote(word: str) -> str:
@@ -76,10 +75,6 @@ def scope_sql(scope: SearchScope, alias: str = "p") -> tuple[str, list[Any]]:
         clauses.append(f"instr(lower({alias}.authors_text), ?) > 0")
         params.append(scope.author.lower())
     return (" AND ".join(clauses) or "1"), params
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 class SQLiteSearchStore(SearchStore):
@@ -142,11 +137,10 @@ class SQLiteSearchStore(SearchStore):
         where, params = scope_sql(scope)
         found: set[str] = set()
         conn = self._pool.get()
-        for start in range(0, len(ids), _CHUNK):
-            chunk = ids[start : start + _CHUNK]
-            marks = ",".join("?" * len(chunk))
+        for chunk in chunks(ids):
+            in_chunk = marks(len(chunk))
             rows = conn.execute(
-                f"SELECT p.id FROM papers p WHERE p.id IN ({marks}) AND {where}",
+                f"SELECT p.id FROM papers p WHERE p.id IN ({in_chunk}) AND {where}",
                 [*chunk, *params],
             )
             found.update(row[0] for row in rows)
@@ -173,11 +167,11 @@ class SQLiteSearchStore(SearchStore):
     def texts_for_embedding(self, paper_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
         found: dict[str, tuple[str, str]] = {}
         with self._pool.read() as conn:
-            for start in range(0, len(paper_ids), _CHUNK):
-                chunk = list(paper_ids[start : start + _CHUNK])
-                marks = ",".join("?" * len(chunk))
+            for chunk_items in chunks(paper_ids):
+                chunk = list(chunk_items)
+                in_chunk = marks(len(chunk))
                 for row in conn.execute(
-                    f"SELECT id, title_text, abstract_text FROM papers WHERE id IN ({marks})",
+                    f"SELECT id, title_text, abstract_text FROM papers WHERE id IN ({in_chunk})",
                     chunk,
                 ):
                     found[row[0]] = (row[1], row[2])
@@ -193,7 +187,7 @@ class SQLiteSearchStore(SearchStore):
             if row is None:
                 conn.execute(
                     "INSERT INTO embedding_generations (name, dim, created_at) VALUES (?, ?, ?)",
-                    (name, dim, _now()),
+                    (name, dim, now_iso()),
                 )
             elif row[0] != dim:
                 raise StoreError(
@@ -235,7 +229,7 @@ class SQLiteSearchStore(SearchStore):
             conn.execute("UPDATE embedding_generations SET active = 0 WHERE active = 1")
             conn.execute(
                 "UPDATE embedding_generations SET active = 1, activated_at = ? WHERE name = ?",
-                (_now(), name),
+                (now_iso(), name),
             )
 
     def delete_generation(self, name: str) -> None:
@@ -269,11 +263,10 @@ class SQLiteSearchStore(SearchStore):
             return [row[0] for row in rows]
         wanted = sorted({i for i in paper_ids if i > after})
         found: list[str] = []
-        for start in range(0, len(wanted), _CHUNK):
-            chunk = wanted[start : start + _CHUNK]
-            marks = ",".join("?" * len(chunk))
+        for chunk in chunks(wanted):
+            in_chunk = marks(len(chunk))
             rows = conn.execute(
-                f"SELECT p.id FROM papers p WHERE p.id IN ({marks}) AND {missing} ORDER BY p.id",
+                f"SELECT p.id FROM papers p WHERE p.id IN ({in_chunk}) AND {missing} ORDER BY p.id",
                 [*chunk, generation],
             )
             found.extend(row[0] for row in rows)

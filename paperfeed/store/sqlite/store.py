@@ -8,7 +8,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +41,10 @@ from paperfeed.store.sqlite.community import SQLiteCommunityStore
 from paperfeed.store.sqlite.connection import ConnectionPool, connect
 from paperfeed.store.sqlite.outbox import SQLiteOutboxStore
 from paperfeed.store.sqlite.search import SQLiteSearchStore
+from paperfeed.store.sqlite.sql import chunks, marks, now_iso
 from paperfeed.store.sqlite.subscriptions import SQLiteSubscriptionStore
 from paperfeed.store.upsert import changed_since_last_time, freshest_by_id, plan_upsert
 
-_CHUNK = 500  # ids per IN (...) query
 _PAPER_COLUMNS = (
     "version",
     "title",
@@ -67,21 +67,8 @@ _PAPER_COLUMNS = (
 )
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
-
-
-def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
-    for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]
-
-
 _NEWEST_FIRST = "p.announced DESC, p.first_seen_at DESC, p.id DESC"
 _UPVOTED_FIRST = "h.upvotes DESC, " + _NEWEST_FIRST
-
-
-def _placeholders(count: int) -> str:
-    return ",".join("?" * count)
 
 
 class SQLitePaperStore(
@@ -134,7 +121,7 @@ class SQLitePaperStore(
                     continue
                 for statement in _split_sql(script.sql):
                     conn.execute(statement)
-                now = _now()
+                now = now_iso()
                 conn.execute(
                     "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                     (script.version, script.name, now),
@@ -184,7 +171,7 @@ class SQLitePaperStore(
             {paper_id: s.paper for paper_id, s in stored.items()},
             already_unchanged=len(papers) - len(fresh),
         )
-        now = _now()
+        now = now_iso()
         self._write_papers(conn, plan.inserts, now, insert=True)
         self._write_papers(conn, plan.updates, now, insert=False)
         conn.executemany(
@@ -200,10 +187,10 @@ class SQLitePaperStore(
         self, conn: sqlite3.Connection, source: str, ids: list[str]
     ) -> dict[str, str]:
         found: dict[str, str] = {}
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             rows = conn.execute(
                 "SELECT paper_id, content_hash FROM paper_sources"
-                f" WHERE source = ? AND paper_id IN ({_placeholders(len(chunk))})",
+                f" WHERE source = ? AND paper_id IN ({marks(len(chunk))})",
                 (source, *chunk),
             )
             found.update((row[0], row[1]) for row in rows)
@@ -302,7 +289,7 @@ class SQLitePaperStore(
             "INSERT INTO checkpoints (key, state_json, updated_at) VALUES (?, ?, ?)"
             " ON CONFLICT (key) DO UPDATE SET state_json = excluded.state_json,"
             " updated_at = excluded.updated_at",
-            (key, orjson.dumps(dict(state)).decode(), _now()),
+            (key, orjson.dumps(dict(state)).decode(), now_iso()),
         )
 
     def get_checkpoint(self, key: str) -> dict[str, Any] | None:
@@ -321,24 +308,24 @@ class SQLitePaperStore(
 
     def _load_papers(self, conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, StoredPaper]:
         found: dict[str, StoredPaper] = {}
-        for chunk in _chunks(list(ids)):
-            marks = _placeholders(len(chunk))
+        for chunk in chunks(list(ids)):
+            in_chunk = marks(len(chunk))
             hf_rows = {
                 row["paper_id"]: hf_from_columns(dict(row))
                 for row in conn.execute(
-                    f"SELECT * FROM hf_papers WHERE paper_id IN ({marks})", chunk
+                    f"SELECT * FROM hf_papers WHERE paper_id IN ({in_chunk})", chunk
                 )
             }
             sources: dict[str, list[SourceRecord]] = {}
             for row in conn.execute(
                 "SELECT paper_id, source, first_seen_at, last_changed_at FROM paper_sources"
-                f" WHERE paper_id IN ({marks}) ORDER BY first_seen_at",
+                f" WHERE paper_id IN ({in_chunk}) ORDER BY first_seen_at",
                 chunk,
             ):
                 sources.setdefault(row[0], []).append(
                     SourceRecord(row[1], to_datetime(row[2]), to_datetime(row[3]))
                 )
-            for row in conn.execute(f"SELECT * FROM papers WHERE id IN ({marks})", chunk):
+            for row in conn.execute(f"SELECT * FROM papers WHERE id IN ({in_chunk})", chunk):
                 found[row["id"]] = self._stored(dict(row), hf_rows.get(row["id"]), sources)
         return found
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import cast
 
 import orjson
 
 from paperfeed.store.sqlite.connection import ConnectionPool
+from paperfeed.store.sqlite.sql import chunks, marks
 from paperfeed.store.subscriptions import (
     Cadence,
     DigestPick,
@@ -32,7 +33,6 @@ _COLUMNS = (
 _PLAN_COLUMNS = (
     "subscriber_id, period, window_start, window_end, candidates, capped, picks_json, state"
 )
-_CHUNK = 500
 _KINDS: tuple[InterestKind, ...] = ("topic", "category", "author")
 
 
@@ -78,15 +78,6 @@ def _plan(row: sqlite3.Row) -> DigestPlan:
         picks=picks,
         state=cast(DigestState, row["state"]),
     )
-
-
-def _chunks(items: Sequence[object]) -> Iterator[Sequence[object]]:
-    for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]
-
-
-def _marks(count: int) -> str:
-    return ",".join("?" * count)
 
 
 def _interest_rows(subscriber_id: int, interests: Interests) -> list[tuple[int, str, str, int]]:
@@ -240,10 +231,10 @@ class SQLiteSubscriptionStore(SubscriptionStore):
     def interests_of(self, subscriber_ids: Iterable[int]) -> dict[int, Interests]:
         found: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
         conn = self._pool.get()
-        for chunk in _chunks(list(subscriber_ids)):
+        for chunk in chunks(list(subscriber_ids)):
             rows = conn.execute(
                 "SELECT subscriber_id, kind, value FROM subscriber_interests"
-                f" WHERE subscriber_id IN ({_marks(len(chunk))}) ORDER BY subscriber_id, position",
+                f" WHERE subscriber_id IN ({marks(len(chunk))}) ORDER BY subscriber_id, position",
                 list(chunk),
             )
             for row in rows:
@@ -274,10 +265,10 @@ class SQLiteSubscriptionStore(SubscriptionStore):
         liked: dict[int, list[str]] = defaultdict(list)
         disliked: dict[int, list[str]] = defaultdict(list)
         conn = self._pool.get()
-        for chunk in _chunks(list(subscriber_ids)):
+        for chunk in chunks(list(subscriber_ids)):
             rows = conn.execute(
                 "SELECT subscriber_id, paper_id, verdict FROM subscriber_feedback"
-                f" WHERE subscriber_id IN ({_marks(len(chunk))}) ORDER BY subscriber_id, at",
+                f" WHERE subscriber_id IN ({marks(len(chunk))}) ORDER BY subscriber_id, at",
                 list(chunk),
             )
             for row in rows:
@@ -321,10 +312,10 @@ class SQLiteSubscriptionStore(SubscriptionStore):
     def sent_among(self, paper_ids: Sequence[str]) -> dict[int, set[str]]:
         sent: dict[int, set[str]] = defaultdict(set)
         conn = self._pool.get()
-        for chunk in _chunks(list(paper_ids)):
+        for chunk in chunks(list(paper_ids)):
             rows = conn.execute(
                 "SELECT subscriber_id, paper_id FROM digest_sent"
-                f" WHERE paper_id IN ({_marks(len(chunk))})",
+                f" WHERE paper_id IN ({marks(len(chunk))})",
                 list(chunk),
             )
             for row in rows:
@@ -376,9 +367,9 @@ class SQLiteSubscriptionStore(SubscriptionStore):
             rows = conn.execute(query + " ORDER BY subscriber_id, period", (state,)).fetchall()
             return [_plan(row) for row in rows]
         plans: list[DigestPlan] = []
-        for chunk in _chunks(list(subscriber_ids)):
+        for chunk in chunks(list(subscriber_ids)):
             found = conn.execute(
-                query + f" AND subscriber_id IN ({_marks(len(chunk))})", [state, *chunk]
+                query + f" AND subscriber_id IN ({marks(len(chunk))})", [state, *chunk]
             )
             plans.extend(_plan(row) for row in found)
         return plans
@@ -405,10 +396,10 @@ class SQLiteSubscriptionStore(SubscriptionStore):
     def topic_vectors(self, generation: str, topics: Iterable[str]) -> dict[str, bytes]:
         found: dict[str, bytes] = {}
         conn = self._pool.get()
-        for chunk in _chunks(list(topics)):
+        for chunk in chunks(list(topics)):
             rows = conn.execute(
                 "SELECT topic, vector FROM topic_vectors"
-                f" WHERE generation = ? AND topic IN ({_marks(len(chunk))})",
+                f" WHERE generation = ? AND topic IN ({marks(len(chunk))})",
                 [generation, *chunk],
             )
             found.update((row["topic"], bytes(row["vector"])) for row in rows)
