@@ -3,9 +3,11 @@
 Engine-neutral interface; ``store/sqlite/community.py`` implements it for SQLite.
 Addresses arrive validated and normalised (``paperfeed.web.forms.normalise_email``),
 the same key as subscribers, so an account and a subscription with one address are
-one person. Trending keys are kept up to date in the same transaction as the signal
-that moves them (see ``paperfeed.store.logsum`` and docs/community.md); the decay model
-itself (weights, half-lives) is the caller's ``SignalScorer``.
+one person. Each paper's trending keys are kept up to date in the same transaction as
+the signal that moves them (see ``paperfeed.store.logsum`` and docs/community.md), and
+each process ranks the views in memory, catching up from the append-only ledger
+(``paperfeed.store.trending_ranking``); the decay model itself (weights, half-lives)
+is the caller's ``SignalScorer``.
 """
 
 from __future__ import annotations
@@ -221,11 +223,12 @@ class CommunityStore(ABC):
 
     @abstractmethod
     def record_signals(self, signals: Sequence[Signal], scorer: SignalScorer) -> None:
-        """Append signals to the ledger and move the trending keys, in one transaction."""
+        """Append signals to the ledger and move the papers' keys, in one transaction."""
 
     @abstractmethod
     def paper_signals(self, paper_id: str) -> list[Signal]:
-        """A paper's ledger, oldest first (what ``--explain`` breaks a score into)."""
+        """A paper's signals, oldest first (what ``--explain`` breaks a score into):
+        its upvotes and saves as they stand, and the other kinds from the ledger."""
 
     @abstractmethod
     def trending_rows(self, paper_ids: Sequence[str]) -> dict[str, TrendingRow]:
@@ -241,8 +244,9 @@ class CommunityStore(ABC):
         limit: int,
         offset: int = 0,
     ) -> list[tuple[str, float]]:
-        """Paper ids and keys, highest key first, of papers with a signal since
-        ``active_since``: one walk down an index, whatever the store's size."""
+        """Paper ids and keys, highest key first (ties by paper id), of papers with a
+        signal since ``active_since``: ranked in this process's memory, after catching
+        up with the ledger."""
 
     @abstractmethod
     def rebuild_trending(self, scorer: SignalScorer, params_json: str) -> int:

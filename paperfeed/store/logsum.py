@@ -11,6 +11,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
+import numpy as np
+import numpy.typing as npt
+
 NEGLIGIBLE = 1e-12
 """A sum smaller than this fraction of its largest term is taken as zero (cancellation)."""
 
@@ -34,3 +37,27 @@ def merge_log_terms(current: float | None, terms: Iterable[tuple[int, float]]) -
     if total <= NEGLIGIBLE:
         return None
     return pivot + math.log(total)
+
+
+def merge_log_terms_many(
+    current: npt.NDArray[np.float64],
+    rows: npt.NDArray[np.intp],
+    signs: npt.NDArray[np.float64],
+    magnitudes: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]:
+    """``merge_log_terms`` for a whole batch at once, one row per paper, one column per
+    view: term ``i`` (``signs[i] * e^magnitudes[i]``) is added to row ``rows[i]``.
+
+    ``-inf`` stands for an empty sum, in ``current`` and in the result alike; terms are
+    added in order, as the one-paper version adds them, so both give the same keys.
+    """
+    pivot = current.copy()
+    np.maximum.at(pivot, rows, magnitudes)
+    with np.errstate(invalid="ignore", over="ignore"):
+        total = np.where(current > -np.inf, np.exp(current - pivot), 0.0)
+        terms = np.where(
+            magnitudes > -np.inf, signs[:, None] * np.exp(magnitudes - pivot[rows]), 0.0
+        )
+        np.add.at(total, rows, terms)
+        present = (total > NEGLIGIBLE) & (pivot > -np.inf)
+        return np.where(present, pivot + np.log(np.where(present, total, 1.0)), -np.inf)

@@ -2,17 +2,20 @@
 
 Writes that move trending keys read a paper's scores and write them back, so they take
 the store's write lock (like SQLite's single writer): two votes on one paper from two
-web processes can never lose one another's update. Reads never wait.
+web processes can never lose one another's update. That lock also makes ledger ids
+become visible in the order they were drawn, which the in-memory ranking's catching up
+relies on (``paperfeed.store.trending_ranking``). Reads never wait.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
 import orjson
+from psycopg.rows import tuple_row
 
 from paperfeed.store.community import (
     ALL_CATEGORIES,
@@ -33,11 +36,15 @@ from paperfeed.store.community import (
     Window,
 )
 from paperfeed.store.postgres.connection import Connection, PostgresPool
-from paperfeed.store.trending_rows import listed_at, merged_scores, trending_row
+from paperfeed.store.trending_ranking import LogPosition, TrendingChanges, TrendingRanking
+from paperfeed.store.trending_rows import SCORE_COLUMNS, listed_at, merged_rows, trending_row
 
 _ACCOUNT = "id, email, display_name, github_handle, created_at"
 _KEYS = ", ".join(f"k_{w}" for w in WINDOWS)
 _RATE_KEEP = 3 * 86_400  # counters older than the longest window are dropped
+_RANKING_LOCK = threading.Lock()
+# Papers with a ledger row in (last id seen, id now]: a range read of the primary key.
+_CHANGED_PAPERS = "SELECT paper_id FROM trending_signals WHERE id > %s AND id <= %s"
 
 
 def _now() -> datetime:
@@ -64,6 +71,9 @@ class PostgresCommunityStore(CommunityStore):
     """Mixed into ``PostgresPaperStore``; uses its pool (``self._pool``)."""
 
     _pool: PostgresPool
+    _ranking: TrendingRanking | None = None
+    trending_refresh_seconds = 0.0
+    """How often a read may ask whether the ledger moved (0: every read; it is cheap)."""
 
     def _fetch(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         return self._pool.run(lambda conn: conn.execute(statement, params).fetchall())
@@ -197,10 +207,12 @@ class PostgresCommunityStore(CommunityStore):
                 added.append(row is not None)
                 if row is not None:
                     signals.append(Signal(mark.paper_id, kind, 1.0, mark.at))
-            _apply_signals(conn, signals, scorer)
+            _apply_signals(conn, signals, scorer, from_marks=True)
             return added
 
-        return self._pool.run(add, write=True)
+        added = self._pool.run(add, write=True)
+        self._trending_written()
+        return added
 
     def remove_mark(
         self, kind: MarkKind, account_id: int, paper_id: str, scorer: SignalScorer
@@ -214,10 +226,13 @@ class PostgresCommunityStore(CommunityStore):
             if row is None:
                 return False
             # The withdrawal cancels the mark's own term: same time, opposite sign.
-            _apply_signals(conn, [Signal(paper_id, kind, -1.0, row["created_at"])], scorer)
+            withdrawal = Signal(paper_id, kind, -1.0, row["created_at"])
+            _apply_signals(conn, [withdrawal], scorer, from_marks=True)
             return True
 
-        return self._pool.run(remove, write=True)
+        removed = self._pool.run(remove, write=True)
+        self._trending_written()
+        return removed
 
     def marked_by(self, account_id: int, kind: MarkKind, paper_ids: Sequence[str]) -> set[str]:
         rows = self._fetch(
@@ -268,12 +283,21 @@ class PostgresCommunityStore(CommunityStore):
     def record_signals(self, signals: Sequence[Signal], scorer: SignalScorer) -> None:
         if signals:
             self._pool.run(lambda conn: _apply_signals(conn, signals, scorer), write=True)
+            self._trending_written()
+
+    def _trending_written(self) -> None:
+        if self._ranking is not None:
+            self._ranking.invalidate()
 
     def paper_signals(self, paper_id: str) -> list[Signal]:
+        # Upvotes and saves as they stand (a withdrawn one is gone, which is what its
+        # ledger entries add up to), then the ledger rows that mirror no mark.
         rows = self._fetch(
-            "SELECT paper_id, kind, amount, at FROM trending_signals WHERE paper_id = %s"
-            " ORDER BY at, id",
-            (paper_id,),
+            "SELECT paper_id, kind, 1.0::double precision AS amount, created_at AS at"
+            " FROM paper_marks WHERE paper_id = %s"
+            " UNION ALL SELECT paper_id, kind, amount, at FROM trending_signals"
+            " WHERE paper_id = %s AND NOT mark ORDER BY at",
+            (paper_id, paper_id),
         )
         return [Signal(r["paper_id"], r["kind"], r["amount"], r["at"]) for r in rows]
 
@@ -293,22 +317,58 @@ class PostgresCommunityStore(CommunityStore):
     ) -> list[tuple[str, float]]:
         if window not in WINDOWS:
             raise ValueError(f"unknown trending window {window!r}")
-        key = f"k_{window}"
-        active = "" if active_since is None else " AND last_signal_at >= %s"
-        params: tuple[Any, ...] = (category,)
-        if active_since is not None:
-            params += (active_since,)
-        rows = self._fetch(
-            f"SELECT paper_id, {key} AS k FROM trending_rank"
-            f" WHERE category = %s AND {key} IS NOT NULL{active}"
-            f" ORDER BY {key} DESC NULLS LAST, paper_id LIMIT %s OFFSET %s",
-            (*params, limit, offset),
+        return self._trending_ranking().top(
+            window, category=category, active_since=active_since, limit=limit, offset=offset
         )
-        return [(row["paper_id"], row["k"]) for row in rows]
+
+    def _trending_ranking(self) -> TrendingRanking:
+        with _RANKING_LOCK:
+            if self._ranking is None:
+                self._ranking = TrendingRanking(
+                    self._trending_changes, refresh_seconds=self.trending_refresh_seconds
+                )
+            return self._ranking
+
+    def _trending_changes(
+        self, since: LogPosition | None, known: Callable[[str], bool]
+    ) -> TrendingChanges | None:
+        """What the ledger gained since ``since``. The position is read first: rows read
+        after it may be newer still, which a later catching up re-reads harmlessly."""
+
+        def read(conn: Connection) -> TrendingChanges | None:
+            cursor = conn.cursor(row_factory=tuple_row)
+            found = cursor.execute(
+                "SELECT (SELECT n FROM trending_generation),"
+                " (SELECT coalesce(max(id), 0) FROM trending_signals)"
+            ).fetchone()
+            assert found is not None
+            position = LogPosition(int(found[0]), int(found[1]))
+            if position == since:
+                return None
+            columns = f"s.paper_id, s.last_signal_at, {_KEYS}"
+            if since is None or since.generation != position.generation:
+                rows = cursor.execute(f"SELECT {columns} FROM trending_scores s").fetchall()
+                categories = cursor.execute(
+                    "SELECT c.paper_id, c.category FROM trending_scores s"
+                    " JOIN paper_categories c ON c.paper_id = s.paper_id"
+                ).fetchall()
+                return TrendingChanges(position, True, rows, categories)
+            span = (since.seq, position.seq)
+            rows = cursor.execute(
+                f"SELECT {columns} FROM trending_scores s WHERE s.paper_id IN ({_CHANGED_PAPERS})",
+                span,
+            ).fetchall()
+            new_ids = [row[0] for row in rows if not known(row[0])]
+            categories = cursor.execute(
+                "SELECT paper_id, category FROM paper_categories WHERE paper_id = ANY(%s)",
+                (new_ids,),
+            ).fetchall()
+            return TrendingChanges(position, False, rows, categories)
+
+        return self._pool.run(read)
 
     def rebuild_trending(self, scorer: SignalScorer, params_json: str) -> int:
         def rebuild(conn: Connection) -> int:
-            conn.execute("DELETE FROM trending_rank")
             conn.execute("DELETE FROM trending_scores")
             batch: list[Signal] = []
             papers = 0
@@ -326,9 +386,12 @@ class PostgresCommunityStore(CommunityStore):
                 batch.append(Signal(row["paper_id"], row["kind"], row["amount"], row["at"]))
             _apply_signals(conn, batch, scorer, ledger=False)
             _set_params(conn, params_json)
+            conn.execute("UPDATE trending_generation SET n = n + 1")
             return papers
 
-        return self._pool.run(rebuild, write=True)
+        papers = self._pool.run(rebuild, write=True)
+        self._trending_written()
+        return papers
 
     def trending_params(self) -> str | None:
         row = self._fetch_one("SELECT params_json FROM trending_params WHERE id = 1")
@@ -425,6 +488,7 @@ class PostgresCommunityStore(CommunityStore):
             _apply_signals(conn, signals, scorer)
 
         self._pool.run(record, write=True)
+        self._trending_written()
 
     def star_history(self, repo: str) -> list[tuple[datetime, int]]:
         rows = self._fetch(
@@ -472,6 +536,7 @@ class PostgresCommunityStore(CommunityStore):
             _apply_signals(conn, signals, scorer)
 
         self._pool.run(record, write=True)
+        self._trending_written()
 
 
 def _load_scores(conn: Connection, ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -480,63 +545,47 @@ def _load_scores(conn: Connection, ids: list[str]) -> dict[str, dict[str, Any]]:
 
 
 def _apply_signals(
-    conn: Connection, signals: Sequence[Signal], scorer: SignalScorer, *, ledger: bool = True
+    conn: Connection,
+    signals: Sequence[Signal],
+    scorer: SignalScorer,
+    *,
+    ledger: bool = True,
+    from_marks: bool = False,
 ) -> None:
-    """The incremental step: ledger rows, then each touched paper's keys, merged."""
+    """The durable step: ledger rows, then each touched paper's row, keys merged.
+
+    Nothing is indexed per view or per category: serving processes rank in memory and
+    catch up from the ledger (``paperfeed.store.trending_ranking``). ``from_marks``: the
+    signals mirror ``paper_marks`` changes.
+    """
     if not signals:
         return
     with conn.cursor() as cur:
         if ledger:
             cur.executemany(
-                "INSERT INTO trending_signals (paper_id, kind, amount, at) VALUES (%s, %s, %s, %s)",
-                [(s.paper_id, s.kind, s.amount, s.at) for s in signals],
+                "INSERT INTO trending_signals (paper_id, kind, amount, at, mark)"
+                " VALUES (%s, %s, %s, %s, %s)",
+                [(s.paper_id, s.kind, s.amount, s.at, from_marks) for s in signals],
             )
-        by_paper: dict[str, list[Signal]] = defaultdict(list)
-        for signal in signals:
-            by_paper[signal.paper_id].append(signal)
-        current = _load_scores(conn, list(by_paper))
-        updates: list[tuple[Any, ...]] = []
-        inserts: list[tuple[Any, ...]] = []
-        for paper_id, paper_signals in by_paper.items():
-            row = current.get(paper_id)
-            counts, last, keys = merged_scores(row, paper_signals, scorer)
-            (updates if row is not None else inserts).append((*counts, last, *keys, paper_id))
-        assignments = ", ".join(f"k_{w} = %s" for w in WINDOWS)
+        ids = list(dict.fromkeys(signal.paper_id for signal in signals))
+        merged = merged_rows(_load_score_values(conn, ids), signals, scorer)
+        values = ", ".join(["%s"] * 9)
         cur.executemany(
-            "UPDATE trending_scores SET upvotes = %s, saves = %s, hf_upvotes = %s,"
-            f" stars = %s, last_signal_at = %s, {assignments} WHERE paper_id = %s",
-            updates,
+            f"UPDATE trending_scores SET ({SCORE_COLUMNS}) = ({values}) WHERE paper_id = %s",
+            [(*row.values, row.paper_id) for row in merged if row.existed],
         )
         cur.executemany(
-            f"UPDATE trending_rank SET last_signal_at = %s, {assignments} WHERE paper_id = %s",
-            [u[4:] for u in updates],
+            f"INSERT INTO trending_scores ({SCORE_COLUMNS}, paper_id) VALUES ({values}, %s)",
+            [(*row.values, row.paper_id) for row in merged if not row.existed],
         )
-        if inserts:
-            _insert_scores(conn, inserts)
 
 
-def _insert_scores(conn: Connection, inserts: list[tuple[Any, ...]]) -> None:
-    ids = [values[-1] for values in inserts]
-    categories: dict[str, list[str]] = defaultdict(list)
-    for row in conn.execute(
-        "SELECT paper_id, category FROM paper_categories WHERE paper_id = ANY(%s)", (ids,)
-    ):
-        categories[row["paper_id"]].append(row["category"])
-    with conn.cursor() as cur:
-        cur.executemany(
-            "INSERT INTO trending_scores (upvotes, saves, hf_upvotes, stars, last_signal_at,"
-            f" {_KEYS}, paper_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            inserts,
-        )
-        cur.executemany(
-            f"INSERT INTO trending_rank (category, last_signal_at, {_KEYS}, paper_id)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s)",
-            [
-                (category, *values[4:])
-                for values in inserts
-                for category in (ALL_CATEGORIES, *categories.get(values[-1], ()))
-            ],
-        )
+def _load_score_values(conn: Connection, ids: list[str]) -> dict[str, tuple[Any, ...]]:
+    cursor = conn.cursor(row_factory=tuple_row)
+    rows = cursor.execute(
+        f"SELECT paper_id, {SCORE_COLUMNS} FROM trending_scores WHERE paper_id = ANY(%s)", (ids,)
+    )
+    return {row[0]: row[1:] for row in rows}
 
 
 def _set_params(conn: Connection, params_json: str) -> None:

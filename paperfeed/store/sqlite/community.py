@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
-from collections import defaultdict
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -30,11 +30,15 @@ from paperfeed.store.community import (
 )
 from paperfeed.store.sqlite.connection import ConnectionPool
 from paperfeed.store.sqlite.sql import chunks, marks, now_iso
-from paperfeed.store.trending_rows import listed_at, merged_scores, trending_row
+from paperfeed.store.trending_ranking import LogPosition, TrendingChanges, TrendingRanking
+from paperfeed.store.trending_rows import SCORE_COLUMNS, listed_at, merged_rows, trending_row
 
 _ACCOUNT = "id, email, display_name, github_handle, created_at"
 _KEYS = ", ".join(f"k_{w}" for w in WINDOWS)
 _RATE_KEEP = 3 * 86_400  # counters older than the longest window are dropped
+_RANKING_LOCK = threading.Lock()
+# Papers with a ledger row in (last id seen, id now]: a range read of the rowid.
+_CHANGED_PAPERS = "SELECT paper_id FROM trending_signals WHERE id > ? AND id <= ?"
 
 
 def _iso(when: datetime) -> str:
@@ -58,6 +62,9 @@ class SQLiteCommunityStore(CommunityStore):
     """Mixed into ``SQLitePaperStore``; uses its connection pool (``self._pool``)."""
 
     _pool: ConnectionPool
+    _ranking: TrendingRanking | None = None
+    trending_refresh_seconds = 0.0
+    """How often a read may ask whether the ledger moved (0: every read; it is cheap)."""
 
     # -- accounts and sessions ----------------------------------------------------------
 
@@ -168,22 +175,27 @@ class SQLiteCommunityStore(CommunityStore):
     def add_marks(
         self, kind: MarkKind, marks: Sequence[NewMark], scorer: SignalScorer
     ) -> list[bool]:
-        added: list[bool] = []
-        signals: list[Signal] = []
+        batch = orjson.dumps([(m.account_id, m.paper_id, m.at) for m in marks]).decode()
         with self._pool.write() as conn:
+            # One statement for the batch; a repeat (stored, or earlier in the batch) is
+            # skipped by the uniqueness constraint and not returned.
+            rows = conn.execute(
+                "INSERT INTO paper_marks (kind, account_id, paper_id, created_at)"
+                " SELECT ?, value ->> 0, value ->> 1, value ->> 2 FROM json_each(?)"
+                " WHERE true ON CONFLICT DO NOTHING RETURNING account_id, paper_id, created_at",
+                (kind, batch),
+            ).fetchall()
+            # The signal carries the time as stored, which a withdrawal will negate.
+            inserted = {(row[0], row[1]): row[2] for row in rows}
+            added: list[bool] = []
+            signals: list[Signal] = []
             for mark in marks:
-                new = (
-                    conn.execute(
-                        "INSERT INTO paper_marks (kind, account_id, paper_id, created_at)"
-                        " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                        (kind, mark.account_id, mark.paper_id, mark.at),
-                    ).rowcount
-                    == 1
-                )
-                added.append(new)
-                if new:
-                    signals.append(Signal(mark.paper_id, kind, 1.0, mark.at))
-            self._apply_signals(conn, signals, scorer)
+                at = inserted.pop((mark.account_id, mark.paper_id), None)
+                added.append(at is not None)
+                if at is not None:
+                    signals.append(Signal(mark.paper_id, kind, 1.0, at))
+            self._apply_signals(conn, signals, scorer, from_marks=True)
+        self._trending_written()
         return added
 
     def remove_mark(
@@ -198,7 +210,9 @@ class SQLiteCommunityStore(CommunityStore):
             if row is None:
                 return False
             # The withdrawal cancels the mark's own term: same time, opposite sign.
-            self._apply_signals(conn, [Signal(paper_id, kind, -1.0, row[0])], scorer)
+            withdrawal = Signal(paper_id, kind, -1.0, row[0])
+            self._apply_signals(conn, [withdrawal], scorer, from_marks=True)
+        self._trending_written()
         return True
 
     def marked_by(self, account_id: int, kind: MarkKind, paper_ids: Sequence[str]) -> set[str]:
@@ -265,6 +279,11 @@ class SQLiteCommunityStore(CommunityStore):
             return
         with self._pool.write() as conn:
             self._apply_signals(conn, signals, scorer)
+        self._trending_written()
+
+    def _trending_written(self) -> None:
+        if self._ranking is not None:
+            self._ranking.invalidate()
 
     def _apply_signals(
         self,
@@ -273,39 +292,46 @@ class SQLiteCommunityStore(CommunityStore):
         scorer: SignalScorer,
         *,
         ledger: bool = True,
+        from_marks: bool = False,
     ) -> None:
-        """The incremental step: ledger rows, then each touched paper's keys, merged."""
+        """The durable step: ledger rows, then each touched paper's row, keys merged.
+
+        Nothing is indexed per view or per category: serving processes rank in memory
+        and catch up from the ledger (``paperfeed.store.trending_ranking``).
+        ``from_marks``: the signals mirror ``paper_marks`` changes.
+        """
         if not signals:
             return
         if ledger:
             conn.executemany(
-                "INSERT INTO trending_signals (paper_id, kind, amount, at) VALUES (?, ?, ?, ?)",
-                [(s.paper_id, s.kind, s.amount, s.at) for s in signals],
+                "INSERT INTO trending_signals (paper_id, kind, amount, at, mark)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [(s.paper_id, s.kind, s.amount, s.at, from_marks) for s in signals],
             )
-        by_paper: dict[str, list[Signal]] = defaultdict(list)
-        for signal in signals:
-            by_paper[signal.paper_id].append(signal)
-        current = self._load_scores(conn, list(by_paper))
-        updates: list[tuple[Any, ...]] = []
-        inserts: list[tuple[Any, ...]] = []
-        for paper_id, paper_signals in by_paper.items():
-            row = current.get(paper_id)
-            counts, last, keys = merged_scores(row, paper_signals, scorer)
-            values = (*counts, last, *keys, paper_id)
-            (updates if row is not None else inserts).append(values)
+        ids = list(dict.fromkeys(signal.paper_id for signal in signals))
+        merged = merged_rows(self._load_score_values(conn, ids), signals, scorer)
         conn.executemany(
-            "UPDATE trending_scores SET upvotes = ?, saves = ?, hf_upvotes = ?, stars = ?,"
-            f" last_signal_at = ?, {', '.join(f'k_{w} = ?' for w in WINDOWS)}"
-            " WHERE paper_id = ?",
-            updates,
+            f"UPDATE trending_scores SET ({SCORE_COLUMNS}) = ({marks(9)}) WHERE paper_id = ?",
+            [(*row.values, row.paper_id) for row in merged if row.existed],
         )
         conn.executemany(
-            "UPDATE trending_rank SET last_signal_at = ?,"
-            f" {', '.join(f'k_{w} = ?' for w in WINDOWS)} WHERE paper_id = ?",
-            [u[4:] for u in updates],
+            f"INSERT INTO trending_scores ({SCORE_COLUMNS}, paper_id) VALUES ({marks(10)})",
+            [(*row.values, row.paper_id) for row in merged if not row.existed],
         )
-        if inserts:
-            self._insert_scores(conn, inserts)
+
+    @staticmethod
+    def _load_score_values(conn: sqlite3.Connection, ids: list[str]) -> dict[str, tuple[Any, ...]]:
+        cursor = conn.cursor()
+        cursor.row_factory = None
+        found: dict[str, tuple[Any, ...]] = {}
+        for chunk in chunks(ids):
+            for row in cursor.execute(
+                f"SELECT paper_id, {SCORE_COLUMNS} FROM trending_scores"
+                f" WHERE paper_id IN ({marks(len(chunk))})",
+                chunk,
+            ):
+                found[row[0]] = row[1:]
+        return found
 
     @staticmethod
     def _load_scores(conn: sqlite3.Connection, ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -317,37 +343,14 @@ class SQLiteCommunityStore(CommunityStore):
                 found[row["paper_id"]] = dict(row)
         return found
 
-    @staticmethod
-    def _insert_scores(conn: sqlite3.Connection, inserts: list[tuple[Any, ...]]) -> None:
-        conn.executemany(
-            "INSERT INTO trending_scores (upvotes, saves, hf_upvotes, stars, last_signal_at,"
-            f" {_KEYS}, paper_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            inserts,
-        )
-        ids = [values[-1] for values in inserts]
-        categories: dict[str, list[str]] = defaultdict(list)
-        for chunk in chunks(ids):
-            for row in conn.execute(
-                "SELECT paper_id, category FROM paper_categories"
-                f" WHERE paper_id IN ({marks(len(chunk))})",
-                chunk,
-            ):
-                categories[row[0]].append(row[1])
-        conn.executemany(
-            f"INSERT INTO trending_rank (category, last_signal_at, {_KEYS}, paper_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                (category, *values[4:])
-                for values in inserts
-                for category in (ALL_CATEGORIES, *categories.get(values[-1], ()))
-            ],
-        )
-
     def paper_signals(self, paper_id: str) -> list[Signal]:
+        # Upvotes and saves as they stand (a withdrawn one is gone, which is what its
+        # ledger entries add up to), then the ledger rows that mirror no mark.
         rows = self._pool.get().execute(
-            "SELECT paper_id, kind, amount, at FROM trending_signals WHERE paper_id = ?"
-            " ORDER BY at, id",
-            (paper_id,),
+            "SELECT paper_id, kind, 1.0, created_at FROM paper_marks WHERE paper_id = ?"
+            " UNION ALL SELECT paper_id, kind, amount, at FROM trending_signals"
+            " WHERE paper_id = ? AND NOT mark ORDER BY 4",
+            (paper_id, paper_id),
         )
         return [Signal(row[0], row[1], row[2], row[3]) for row in rows]
 
@@ -367,22 +370,56 @@ class SQLiteCommunityStore(CommunityStore):
     ) -> list[tuple[str, float]]:
         if window not in WINDOWS:
             raise ValueError(f"unknown trending window {window!r}")
-        key = f"k_{window}"
-        active = "" if active_since is None else " AND last_signal_at >= ?"
-        params: tuple[Any, ...] = (category,)
-        if active_since is not None:
-            params += (active_since,)
-        rows = self._pool.get().execute(
-            f"SELECT paper_id, {key} FROM trending_rank INDEXED BY trending_rank_{window}"
-            f" WHERE category = ? AND {key} IS NOT NULL{active}"
-            f" ORDER BY {key} DESC, paper_id LIMIT ? OFFSET ?",
-            (*params, limit, offset),
+        return self._trending_ranking().top(
+            window, category=category, active_since=active_since, limit=limit, offset=offset
         )
-        return [(row[0], row[1]) for row in rows]
+
+    def _trending_ranking(self) -> TrendingRanking:
+        with _RANKING_LOCK:
+            if self._ranking is None:
+                self._ranking = TrendingRanking(
+                    self._trending_changes, refresh_seconds=self.trending_refresh_seconds
+                )
+            return self._ranking
+
+    def _trending_changes(
+        self, since: LogPosition | None, known: Callable[[str], bool]
+    ) -> TrendingChanges | None:
+        """What the ledger gained since ``since``, read in one snapshot."""
+        with self._pool.read() as conn:
+            cursor = conn.cursor()
+            cursor.row_factory = None
+            generation, seq = cursor.execute(
+                "SELECT (SELECT n FROM trending_generation),"
+                " (SELECT coalesce(max(id), 0) FROM trending_signals)"
+            ).fetchone()
+            position = LogPosition(int(generation), int(seq))
+            if position == since:
+                return None
+            columns = f"s.paper_id, s.last_signal_at, {_KEYS}"
+            if since is None or since.generation != position.generation:
+                rows = cursor.execute(f"SELECT {columns} FROM trending_scores s").fetchall()
+                categories = cursor.execute(
+                    "SELECT c.paper_id, c.category FROM trending_scores s"
+                    " JOIN paper_categories c ON c.paper_id = s.paper_id"
+                ).fetchall()
+                return TrendingChanges(position, True, rows, categories)
+            span = (since.seq, position.seq)
+            rows = cursor.execute(
+                f"SELECT {columns} FROM trending_scores s WHERE s.paper_id IN ({_CHANGED_PAPERS})",
+                span,
+            ).fetchall()
+            categories = []
+            for chunk in chunks([row[0] for row in rows if not known(row[0])]):
+                categories += cursor.execute(
+                    "SELECT paper_id, category FROM paper_categories"
+                    f" WHERE paper_id IN ({marks(len(chunk))})",
+                    chunk,
+                ).fetchall()
+            return TrendingChanges(position, False, rows, categories)
 
     def rebuild_trending(self, scorer: SignalScorer, params_json: str) -> int:
         with self._pool.write() as conn:
-            conn.execute("DELETE FROM trending_rank")
             conn.execute("DELETE FROM trending_scores")
             batch: list[Signal] = []
             papers = 0
@@ -399,6 +436,8 @@ class SQLiteCommunityStore(CommunityStore):
                 batch.append(Signal(row[0], row[1], row[2], row[3]))
             self._apply_signals(conn, batch, scorer, ledger=False)
             self._set_params(conn, params_json)
+            conn.execute("UPDATE trending_generation SET n = n + 1")
+        self._trending_written()
         return papers
 
     def trending_params(self) -> str | None:
@@ -509,6 +548,7 @@ class SQLiteCommunityStore(CommunityStore):
                     (check.repo, at, check.stars, check.source),
                 )
             self._apply_signals(conn, signals, scorer)
+        self._trending_written()
 
     def star_history(self, repo: str) -> list[tuple[datetime, int]]:
         rows = self._pool.get().execute(
@@ -558,6 +598,7 @@ class SQLiteCommunityStore(CommunityStore):
                 ],
             )
             self._apply_signals(conn, signals, scorer)
+        self._trending_written()
 
 
 def _repo_state(row: sqlite3.Row) -> RepoState:
