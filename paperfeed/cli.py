@@ -188,11 +188,24 @@ def _run_source(
         report = run_ingest(app.store(), source, restart=restart, on_page=on_page)
     if report.changed and after is not None:
         after(app.store())
+    if report.changed:
+        _index_keywords(app.store(), app.settings)
     if report.changed and not click.get_current_context().meta.get("no_embed"):
         _embed_new_papers(app.store(), app.settings)
     _report(report, as_json)
     if not report.changed:
         sys.exit(EXIT_NOTHING_NEW)
+
+
+def _index_keywords(store: PaperStore, settings: Settings) -> None:
+    """Bring the keyword index beside the store up to date (no model needed)."""
+    from paperfeed.search import SearchService
+
+    service = SearchService(store, settings)
+    try:
+        service.update_keyword_index()
+    finally:
+        service.close()
 
 
 def _embed_new_papers(store: PaperStore, settings: Settings) -> None:
@@ -377,7 +390,7 @@ def ingest_hf_daily(
 @click.option(
     "--skip-invalid", is_flag=True, help="Skip (and count) bad lines instead of stopping."
 )
-@click.option("--batch-size", type=click.IntRange(1, 100_000), default=2000, show_default=True)
+@click.option("--batch-size", type=click.IntRange(1, 100_000), default=5000, show_default=True)
 @ingest_options
 def ingest_jsonl(
     path: Path, skip_invalid: bool, batch_size: int, restart: bool, as_json: bool
@@ -519,6 +532,7 @@ def run(ctx: click.Context, no_serve: bool) -> None:
         click.echo("empty store: loading the demo corpus")
         report = run_ingest(store, demo_source())
         _report(report, as_json=False)
+        _index_keywords(store, _app().settings)
         click.echo("embedding the demo corpus for semantic search")
         _embed_new_papers(store, _app().settings)
     day = store.latest_day()

@@ -91,13 +91,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "search_max_keyword_terms",
         8,
-        "Free words kept in a keyword query (the rarest; stopwords are dropped).",
+        "PostgreSQL: free words kept in a keyword query (the rarest; stopwords are dropped)."
+        " The embedded (SQLite) keyword index ranks by every word.",
         int,
     ),
     Setting(
         "search_max_term_share",
         0.05,
-        "Keyword queries skip words found in more than this share of papers (speed).",
+        "PostgreSQL: keyword queries skip words found in more than this share of papers"
+        " (speed).",
         float,
     ),
     Setting("search_candidates", 50, "Candidates each mode contributes to hybrid fusion.", int),

@@ -1,10 +1,11 @@
 """Search papers by keyword, by meaning, or both; find similar papers.
 
-``SearchService`` is the entry point (see docs/search.md). Keyword search uses the
-store's full-text index (SQLite FTS5, BM25); semantic search embeds the query and asks
-a vector index built from the embeddings stored in the store; hybrid fuses the two
-rankings by reciprocal rank. An arXiv id, arXiv URL, DOI or exact title pins its paper
-first; a failing or slow embedder falls back to keyword results.
+``SearchService`` is the entry point (see docs/search.md). Keyword search ranks by
+BM25 in the store (PostgreSQL) or in a tantivy index beside it (SQLite); semantic
+search embeds the query and asks a vector index built from the embeddings stored in
+the store; hybrid fuses the two rankings by reciprocal rank. An arXiv id, arXiv URL,
+DOI or exact title pins its paper first; a failing or slow embedder falls back to
+keyword results.
 """
 
 from __future__ import annotations

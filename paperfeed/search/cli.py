@@ -155,7 +155,7 @@ def similar_command(paper_id: str, limit: int, as_json: bool, database_url: str 
 
 @click.group("index")
 def index_group() -> None:
-    """Build and inspect the semantic search index (embeddings + vector index)."""
+    """Build and inspect the search indexes (keyword index, embeddings, vector index)."""
 
 
 @contextmanager
@@ -184,9 +184,12 @@ def _progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
 @index_group.command("update")
 @_db_option
 def index_update(database_url: str | None) -> None:
-    """Embed and index the papers that have no vector yet."""
-    with _service(database_url) as service, _progress_bar("embedding") as progress:
-        count = service.index_papers(progress=progress)
+    """Catch the keyword index up, then embed and index the papers that have no vector."""
+    with _service(database_url) as service:
+        with _progress_bar("keyword index") as progress:
+            service.update_keyword_index(progress=progress)
+        with _progress_bar("embedding") as progress:
+            count = service.index_papers(progress=progress)
         generation = service.target_generation
     click.echo(f"{generation}: embedded {count:,} paper(s)")
 
@@ -194,9 +197,13 @@ def index_update(database_url: str | None) -> None:
 @index_group.command("rebuild")
 @_db_option
 def index_rebuild(database_url: str | None) -> None:
-    """Embed what is missing, then rebuild the vector index from the stored vectors."""
-    with _service(database_url) as service, _progress_bar("indexing") as progress:
-        count = service.rebuild_index(progress=progress)
+    """Rebuild the keyword index from the papers, embed what is missing, then rebuild the
+    vector index from the stored vectors."""
+    with _service(database_url) as service:
+        with _progress_bar("keyword index") as progress:
+            service.rebuild_keyword_index(progress=progress)
+        with _progress_bar("indexing") as progress:
+            count = service.rebuild_index(progress=progress)
         generation = service.target_generation
     click.echo(f"{generation}: embedded {count:,} paper(s); index rebuilt")
 
@@ -205,7 +212,7 @@ def index_rebuild(database_url: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 @_db_option
 def index_status(as_json: bool, database_url: str | None) -> None:
-    """Embedding generations, how many papers each covers, and the index on disk."""
+    """The keyword index, embedding generations and how many papers each covers."""
     from paperfeed.search.index_files import read_manifest
 
     with _service(database_url) as service:
@@ -227,14 +234,26 @@ def index_status(as_json: bool, database_url: str | None) -> None:
             )
         target = service.target_generation
         root = str(service.index_root)
+        keyword = None
+        if not store.searches_keywords():
+            index = service.keyword_index()
+            keyword = {
+                "papers": index.document_total(),
+                "pending_changes": max(0, store.latest_keyword_change() - index.applied_seq),
+            }
     if as_json:
         click.echo(
             orjson.dumps(
-                {"target": target, "index_dir": root, "generations": rows},
+                {"target": target, "index_dir": root, "keyword": keyword, "generations": rows},
                 option=orjson.OPT_INDENT_2,
             )
         )
         return
+    if keyword is not None:
+        click.echo(
+            f"keyword index: {keyword['papers']:,} papers,"
+            f" {keyword['pending_changes']:,} change(s) pending"
+        )
     click.echo(f"configured model: {target}; indexes in {root}")
     if not rows:
         click.echo("no embeddings yet: run `paperfeed index update`")

@@ -62,22 +62,30 @@ class Matcher:
 
 def highlight(text: str, matcher: Matcher) -> Highlighted:
     """``text`` as runs, matched words marked; adjacent runs of one kind are merged."""
+    return _runs(text, matcher.spans(text), 0, len(text))
+
+
+def _runs(text: str, spans: list[tuple[int, int]], begin: int, end: int) -> Highlighted:
+    """``text[begin:end]`` as runs, marking the ``spans`` that lie inside it."""
     runs: Highlighted = []
-    position = 0
-    for start, end in matcher.spans(text):
+    position = begin
+    for start, stop in spans:
+        if start < begin or stop > end:
+            continue
         _append(runs, text[position:start], False)
-        _append(runs, text[start:end], True)
-        position = end
-    _append(runs, text[position:], False)
+        _append(runs, text[start:stop], True)
+        position = stop
+    _append(runs, text[position:end], False)
     return runs
 
 
 def snippet(text: str, matcher: Matcher, *, chars: int = 280) -> Highlighted:
     """The window of about ``chars`` characters with the most matches, cut at spaces,
     with ellipses where text was left out."""
+    spans = matcher.spans(text)
     if len(text) <= chars:
-        return highlight(text, matcher)
-    hit_starts = [a for a, _ in matcher.spans(text)]
+        return _runs(text, spans, 0, len(text))
+    hit_starts = [a for a, _ in spans]
     best_start, best = 0, 0
     for i, first in enumerate(hit_starts):  # windows that begin at a matched word
         count = bisect_left(hit_starts, first + chars, lo=i) - i
@@ -91,7 +99,7 @@ def snippet(text: str, matcher: Matcher, *, chars: int = 280) -> Highlighted:
     if end < len(text):
         space = text.rfind(" ", begin, end)
         end = space if space > begin else end
-    runs = highlight(text[begin:end], matcher)
+    runs = _runs(text, spans, begin, end)
     if begin > 0:
         runs.insert(0, ("… ", False))
     if end < len(text):

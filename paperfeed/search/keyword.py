@@ -12,9 +12,10 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable, Sequence
 
 from paperfeed.search.query import ParsedQuery, QueryTerm
-from paperfeed.store.search import KeywordQuery, Phrase, SearchStore
+from paperfeed.store.search import KeywordQuery, Phrase
 
 STOPWORDS = frozenset(
     (
@@ -150,10 +151,20 @@ ALWAYS_KEPT_BELOW = 2000
 
 
 class DocumentFrequencies:
-    """How many papers contain a word, cached (they change slowly as papers arrive)."""
+    """How many papers contain a word, cached (they change slowly as papers arrive).
 
-    def __init__(self, store: SearchStore, *, size: int = 50_000) -> None:
-        self._store = store
+    Asks whichever keyword index answers queries: the store's own, or the one beside it.
+    """
+
+    def __init__(
+        self,
+        counts: Callable[[Sequence[str]], dict[str, int]],
+        total: Callable[[], int],
+        *,
+        size: int = 50_000,
+    ) -> None:
+        self._counts = counts
+        self._count_total = total
         self._size = size
         self._cache: OrderedDict[str, int] = OrderedDict()
         self._lock = threading.Lock()
@@ -164,7 +175,7 @@ class DocumentFrequencies:
             found = {w: self._cache[w] for w in words if w in self._cache}
         missing = [w for w in words if w not in found]
         if missing:
-            fresh = self._store.keyword_document_frequencies(missing)
+            fresh = self._counts(missing)
             found.update(fresh)
             with self._lock:
                 self._cache.update(fresh)
@@ -176,7 +187,7 @@ class DocumentFrequencies:
         """How many papers the index holds (refreshed with the cache, every 60 s)."""
         now = time.monotonic()
         if self._total is None or now - self._total[1] > 60:
-            self._total = (self._store.keyword_document_total(), now)
+            self._total = (self._count_total(), now)
         return self._total[0]
 
     def clear(self) -> None:

@@ -1,12 +1,14 @@
 """``SearchService``: keyword, semantic and hybrid search, pins, fallbacks, similar papers.
 
-Keyword results come from the store's full-text index; semantic results from the
-active embedding generation's vector index; hybrid fuses both by reciprocal rank.
+Keyword results come from the store's full-text index (PostgreSQL) or the keyword index
+beside it (SQLite); semantic results from the active embedding generation's vector
+index; hybrid fuses both by reciprocal rank.
 A failing or slow embedder degrades a search to keyword results, and says so.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +27,7 @@ from paperfeed.search.fusion import reciprocal_rank_fusion
 from paperfeed.search.generations import GenerationIndex, Progress, embed_missing
 from paperfeed.search.highlight import Highlighted, Matcher, highlight, snippet
 from paperfeed.search.keyword import STOPWORDS, DocumentFrequencies, build_keyword_query
+from paperfeed.search.keyword_index import KeywordIndex
 from paperfeed.search.pins import Pin, arxiv_reference, doi_reference, normalize_title
 from paperfeed.search.query import ParsedQuery, parse_query
 from paperfeed.search.query_embedding import EmbeddingUnavailable, QueryEmbedder
@@ -35,6 +38,8 @@ Mode = Literal["keyword", "semantic", "hybrid"]
 MODES: tuple[Mode, ...] = ("keyword", "semantic", "hybrid")
 EXACT_SEARCH_LIMIT = 20_000  # filtered semantic search scans at most this many vectors
 _OVERFETCH = 4
+_TITLE_PIN_DEPTH = 10  # an exact title pins its paper when it ranks this high
+EMBEDDED_MAX_TERMS = 64  # free words of one query the embedded keyword index ranks by
 
 
 class SearchError(PaperfeedError):
@@ -76,7 +81,8 @@ class SearchResults:
 
 
 def index_root(store: PaperStore, settings: Settings) -> Path:
-    """Where vector indexes live: the setting, else next to the SQLite file."""
+    """Where the keyword and vector indexes live: the setting, else next to the SQLite
+    file."""
     configured = str(settings.get("search_index_dir") or "")
     if configured:
         return Path(configured)
@@ -130,10 +136,42 @@ class SearchService:
         self.settings = settings
         self.index_root = index_root(store, settings)
         self._given = embedder
-        self._frequencies = DocumentFrequencies(store)
+        self._keyword_index: KeywordIndex | None = None
+        self._keyword_lock = threading.Lock()
+        if store.searches_keywords():
+            self._frequencies = DocumentFrequencies(
+                store.keyword_document_frequencies, store.keyword_document_total
+            )
+        else:
+            self._frequencies = DocumentFrequencies(
+                lambda words: self.keyword_index().document_frequencies(words),
+                lambda: self.keyword_index().document_total(),
+            )
         self._indexes: dict[str, GenerationIndex] = {}
         self._query_embedders: dict[str, QueryEmbedder] = {}
         self._workers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="paperfeed-search")
+
+    # -- the keyword index beside the store (engines without their own) --------------
+
+    def keyword_index(self) -> KeywordIndex:
+        """The keyword index in files beside the store (for engines that keep none)."""
+        with self._keyword_lock:
+            if self._keyword_index is None:
+                self._keyword_index = KeywordIndex(self.store, self.index_root / "keyword")
+            return self._keyword_index
+
+    def update_keyword_index(self, *, progress: Progress | None = None) -> int:
+        """Apply the store's pending keyword changes now; returns how many (0 when the
+        engine ranks keyword queries itself)."""
+        if self.store.searches_keywords():
+            return 0
+        return self.keyword_index().refresh(progress)
+
+    def rebuild_keyword_index(self, *, progress: Progress | None = None) -> int:
+        """Build the keyword index from every paper; returns how many it holds."""
+        if self.store.searches_keywords():
+            return 0
+        return self.keyword_index().rebuild(progress)
 
     # -- generations ------------------------------------------------------------------
 
@@ -209,9 +247,10 @@ class SearchService:
         clock.lap("wait")
         ranked = self._rank(mode_used, keyword, semantic)
         clock.lap("fuse")
-        pin = self._pin(query, parsed, ranked)
+        loaded: dict[str, StoredPaper] = {}
+        pin = self._pin(query, parsed, ranked, loaded)
         clock.lap("pin")
-        hits = self._page(parsed, ranked, keyword, semantic, pin, limit, offset)
+        hits = self._page(parsed, ranked, keyword, semantic, pin, limit, offset, loaded)
         clock.lap("load")
         return SearchResults(
             query=query,
@@ -230,13 +269,21 @@ class SearchService:
     ) -> tuple[list[tuple[str, float]], float]:
         """Keyword candidates, and the milliseconds they took."""
         start = time.perf_counter()
-        query = build_keyword_query(
-            parsed,
-            self._frequencies,
-            max_terms=int(self.settings.get("search_max_keyword_terms")),
-            max_document_share=float(self.settings.get("search_max_term_share")),
-        )
-        found = self.store.keyword_search(query, scope, limit=depth)
+        if self.store.searches_keywords():
+            query = build_keyword_query(
+                parsed,
+                self._frequencies,
+                max_terms=int(self.settings.get("search_max_keyword_terms")),
+                max_document_share=float(self.settings.get("search_max_term_share")),
+            )
+            found = self.store.keyword_search(query, scope, limit=depth)
+        else:
+            # The embedded index's cost barely grows with the number of words, so every
+            # word counts (better ranking); the cap only bounds a pasted abstract.
+            query = build_keyword_query(
+                parsed, self._frequencies, max_terms=EMBEDDED_MAX_TERMS, max_document_share=1.0
+            )
+            found = self.keyword_index().search(query, scope, limit=depth)
         return [(m.paper_id, m.score) for m in found], (time.perf_counter() - start) * 1000
 
     def embed_query(self, text: str) -> tuple[str, Vectors]:
@@ -308,7 +355,15 @@ class SearchService:
             k=int(self.settings.get("search_rrf_k")),
         )
 
-    def _pin(self, query: str, parsed: ParsedQuery, ranked: list[tuple[str, float]]) -> Pin | None:
+    def _pin(
+        self,
+        query: str,
+        parsed: ParsedQuery,
+        ranked: list[tuple[str, float]],
+        papers: dict[str, StoredPaper],
+    ) -> Pin | None:
+        """The paper the query names (id, URL, DOI, or the exact title of one of the
+        first results); ``papers`` collects what was loaded, for the page."""
         reference = arxiv_reference(query)
         if reference is not None and self.store.get_paper(reference.paper_id) is not None:
             return reference
@@ -320,9 +375,10 @@ class SearchService:
         wanted = normalize_title(query)
         if not wanted or not ranked:
             return None
-        texts = self.store.texts_for_embedding([p for p, _ in ranked[:10]])
-        for paper_id, _ in ranked[:10]:
-            if paper_id in texts and normalize_title(texts[paper_id][0]) == wanted:
+        top = [p for p, _ in ranked[:_TITLE_PIN_DEPTH]]
+        papers.update(self.store.get_papers([p for p in top if p not in papers]))
+        for paper_id in top:
+            if paper_id in papers and normalize_title(papers[paper_id].title_text) == wanted:
                 return Pin(paper_id, "title")
         return None
 
@@ -335,13 +391,15 @@ class SearchService:
         pin: Pin | None,
         limit: int,
         offset: int,
+        loaded: dict[str, StoredPaper],
     ) -> list[SearchHit]:
         scores = dict(ranked)
         order = [p for p, _ in ranked if pin is None or p != pin.paper_id]
         if pin is not None:
             order.insert(0, pin.paper_id)
         page = order[offset : offset + limit]
-        papers = self.store.get_papers(page)
+        papers = {p: loaded[p] for p in page if p in loaded}
+        papers.update(self.store.get_papers([p for p in page if p not in loaded]))
         by_keyword = {p for p, _ in keyword}
         by_semantic = {p for p, _ in semantic}
         matcher = _matcher(parsed)
@@ -435,6 +493,8 @@ class SearchService:
 
     def close(self) -> None:
         self._workers.shutdown(wait=False)
+        if self._keyword_index is not None:
+            self._keyword_index.close()
         for embedder in self._query_embedders.values():
             embedder.close()
 

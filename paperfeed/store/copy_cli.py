@@ -30,11 +30,19 @@ TABLE_ORDER = (
     "outbox", "mail_bounces", "suppressed_addresses", "job_leases",
     "accounts", "sessions", "used_signin_tokens", "rate_limit_hits", "paper_marks",
     "submissions", "paper_repos", "github_repos", "star_history", "hf_observed",
-    "trending_signals", "trending_scores", "trending_rank", "trending_params",
+    "trending_signals", "trending_scores", "trending_params",
 )  # fmt: skip
 # Kept by the engine itself (migrations, search indexes, change counters).
 DERIVED = frozenset(
-    {"schema_migrations", "search_docs", "paper_search", "store_version", "sqlite_sequence"}
+    {
+        "schema_migrations",
+        "search_docs",
+        "paper_search",
+        "keyword_changes",
+        "trending_generation",
+        "store_version",
+        "sqlite_sequence",
+    }
 )
 DEFAULT_BATCH = 5000
 Rows = list[tuple[Any, ...]]

@@ -1,7 +1,8 @@
 """The store's part in search: the keyword index and stored embeddings.
 
-Engine-neutral interface; ``store/sqlite/search.py`` implements it for SQLite (FTS5),
-a PostgreSQL engine implements the same methods (tsvector, pgvector). Keyword queries
+Engine-neutral interface. PostgreSQL ranks keyword queries itself (tsvector) and keeps
+its vectors in pgvector; SQLite keeps a change log instead, from which the search package
+maintains a keyword index and a vector index in files beside the database. Keyword queries
 arrive as a small syntax tree (``KeywordQuery``) that each engine compiles to its own
 query language, so user text never reaches SQL or a full-text parser directly.
 Vectors cross this interface as raw float32 bytes: the store needs no numpy.
@@ -76,6 +77,18 @@ class KeywordMatch:
 
 
 @dataclass(frozen=True, slots=True)
+class KeywordDocument:
+    """What a keyword index outside the store holds of one paper."""
+
+    paper_id: str
+    title: str
+    authors: str
+    abstract: str
+    categories: tuple[str, ...]
+    day: date | None  # the announcement day, else the first-version date
+
+
+@dataclass(frozen=True, slots=True)
 class StoredEmbedding:
     """One stored vector; ``seq`` grows with every write, across generations."""
 
@@ -107,24 +120,46 @@ class Generation:
 class SearchStore(ABC):
     """Keyword search over papers and the embeddings that semantic search indexes."""
 
-    # -- keyword index ----------------------------------------------------------------
+    # -- keyword search: in the engine, or from its change log ------------------------
 
-    @abstractmethod
+    def searches_keywords(self) -> bool:
+        """True when the engine ranks keyword queries itself (PostgreSQL full-text);
+        otherwise the search package keeps a keyword index in files beside the store,
+        fed from ``keyword_changes``."""
+        return False
+
     def keyword_search(
         self, query: KeywordQuery, scope: SearchScope = SearchScope(), *, limit: int = 20
     ) -> list[KeywordMatch]:
-        """The best ``limit`` papers for ``query`` within ``scope``, best first.
+        """The best ``limit`` papers for ``query`` within ``scope``, best first, for an
+        engine that ``searches_keywords``. Never raises for the content of the query:
+        every phrase is passed as data."""
+        raise NotImplementedError("this engine keeps no keyword index of its own")
 
-        Never raises for the content of the query: every phrase is passed as data.
-        """
-
-    @abstractmethod
     def keyword_document_frequencies(self, words: Sequence[str]) -> dict[str, int]:
         """How many papers contain each word (as the engine's tokenizer sees it)."""
+        raise NotImplementedError("this engine keeps no keyword index of its own")
 
-    @abstractmethod
     def keyword_document_total(self) -> int:
-        """How many papers the keyword index holds."""
+        """How many papers the engine's keyword index holds."""
+        raise NotImplementedError("this engine keeps no keyword index of its own")
+
+    def latest_keyword_change(self) -> int:
+        """The newest ``seq`` of the keyword change log (cheap: checked before queries)."""
+        raise NotImplementedError("this engine keeps no keyword change log")
+
+    def keyword_changes(self, *, after_seq: int, limit: int) -> list[tuple[int, str]]:
+        """Up to ``limit`` ``(seq, paper_id)`` entries after ``after_seq``, in order: a
+        paper whose searchable fields were written (or which was deleted) since."""
+        raise NotImplementedError("this engine keeps no keyword change log")
+
+    def keyword_documents(self, paper_ids: Sequence[str]) -> dict[str, KeywordDocument]:
+        """What a keyword index holds of each of ``paper_ids`` that exists."""
+        raise NotImplementedError("this engine keeps no keyword change log")
+
+    def iter_keyword_documents(self, *, batch_size: int = 5000) -> Iterator[list[KeywordDocument]]:
+        """Every paper's keyword document, in id order, a batch at a time."""
+        raise NotImplementedError("this engine keeps no keyword change log")
 
     @abstractmethod
     def papers_in_scope(self, paper_ids: Iterable[str], scope: SearchScope) -> set[str]:

@@ -60,8 +60,11 @@ def test_index_search_similar_and_status(env: dict[str, str]) -> None:
     assert len(neighbours) == 4 and "2112.12345" not in neighbours
 
     status = runner.invoke(index_group, ["status", "--json"], env=env)
-    generation = orjson.loads(status.stdout)["generations"][0]
+    shown = orjson.loads(status.stdout)
+    generation = shown["generations"][0]
     assert generation["active"] and generation["embedded"] == generation["index_count"] == 20
+    if shown["keyword"] is not None:  # the embedded store's keyword index
+        assert shown["keyword"] == {"papers": 20, "pending_changes": 0}
 
     rebuild = runner.invoke(index_group, ["rebuild"], env=env)
     assert rebuild.exit_code == 0 and "index rebuilt" in rebuild.output

@@ -1,4 +1,4 @@
-"""The SQLite keyword index follows every write of papers; queries compile safely."""
+"""The SQLite keyword change log follows every write of papers; scopes and generations."""
 
 from __future__ import annotations
 
@@ -7,42 +7,41 @@ from dataclasses import replace
 import pytest
 
 from paperfeed.store import PaperStore
-from paperfeed.store.search import KeywordQuery, Phrase, SearchScope
-from paperfeed.store.sqlite.search import compile_fts5
+from paperfeed.store.search import SearchScope
 from tests.factories import make_paper
 
-# SQLite internals (FTS5 compilation, triggers, the connection pool).
+# SQLite internals (triggers, the connection pool).
 pytestmark = pytest.mark.sqlite_only
 
 
-def _search(store: PaperStore, *words: str) -> list[str]:
-    query = KeywordQuery(should=tuple(Phrase((w,)) for w in words))
-    return [m.paper_id for m in store.keyword_search(query, limit=10)]
+def _changed(store: PaperStore, after: int = 0) -> list[str]:
+    return [paper_id for _, paper_id in store.keyword_changes(after_seq=after, limit=100)]
 
 
-def test_compiled_query_quotes_every_word() -> None:
-    query = KeywordQuery(
-        should=(Phrase(("a",)), Phrase(('b"c',), prefix=True)),
-        must=(Phrase(("x", "y"), field="authors"),),
-        must_not=(Phrase(("NEAR",)),),
-    )
-    assert compile_fts5(query) == (
-        '(({authors} : "x y") AND (("a" OR "b""c" * OR {authors} : "x y"))) NOT ("NEAR")'
-    )
-    assert compile_fts5(KeywordQuery(should=(Phrase(("--",)),))) is None
-
-
-def test_index_follows_insert_update_and_delete(store: PaperStore) -> None:
+def test_change_log_follows_insert_update_and_delete(store: PaperStore) -> None:
     paper = make_paper("2101.00001", title="Quantum walks on graphs")
     store.upsert_papers([paper], source="a")
-    assert _search(store, "quantum") == ["2101.00001"]
-    store.upsert_papers([replace(paper, title="Classical walks", version=2)], source="a")
-    assert _search(store, "quantum") == []
-    assert _search(store, "classical") == ["2101.00001"]
+    assert _changed(store) == ["2101.00001"]
+    first = store.latest_keyword_change()
+    store.upsert_papers([replace(paper, comments="a comment", version=2)], source="a")
+    assert _changed(store, first) == []  # nothing the keyword index holds changed
+    store.upsert_papers([replace(paper, title="Classical walks", version=3)], source="a")
+    assert _changed(store, first) == ["2101.00001"]
+    (document,) = store.keyword_documents(["2101.00001", "2101.99999"]).values()
+    assert document.title == "Classical walks"
+    assert document.categories == paper.categories
     with store._pool.write() as conn:  # type: ignore[attr-defined]
         conn.execute("DELETE FROM papers WHERE id = ?", ("2101.00001",))
-    assert _search(store, "classical") == []
-    assert store.keyword_document_total() == 0
+    assert _changed(store, first) == ["2101.00001", "2101.00001"]
+    assert store.keyword_documents(["2101.00001"]) == {}
+
+
+def test_keyword_documents_page_through_every_paper(store: PaperStore) -> None:
+    store.upsert_papers([make_paper(f"2101.{n:05d}") for n in range(1, 8)], source="a")
+    batches = list(store.iter_keyword_documents(batch_size=3))
+    assert [len(b) for b in batches] == [3, 3, 1]
+    assert [d.paper_id for b in batches for d in b] == [f"2101.{n:05d}" for n in range(1, 8)]
+    assert batches[0][0].day is not None
 
 
 def test_changed_text_drops_stale_embeddings(store: PaperStore) -> None:
@@ -56,17 +55,13 @@ def test_changed_text_drops_stale_embeddings(store: PaperStore) -> None:
     assert store.get_embedding("g", "2101.00002") is None
 
 
-def test_scope_filters_and_document_frequencies(store: PaperStore) -> None:
+def test_scope_filters(store: PaperStore) -> None:
     store.upsert_papers(
         [make_paper("2101.00003"), make_paper("2101.00004", categories=("math.AG",))],
         source="a",
     )
     scope = SearchScope(category="math.AG")
     assert store.papers_in_scope(["2101.00003", "2101.00004"], scope) == {"2101.00004"}
-    assert store.keyword_document_frequencies(["invariant", "zebra"]) == {
-        "invariant": 2,
-        "zebra": 0,
-    }
 
 
 def test_generations_switch_in_one_step(store: PaperStore) -> None:

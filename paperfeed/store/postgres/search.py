@@ -404,6 +404,9 @@ class PostgresSearchStore(SearchStore):
     def searches_vectors(self) -> bool:
         return True
 
+    def searches_keywords(self) -> bool:
+        return True
+
     def nearest_papers(
         self,
         generation: str,

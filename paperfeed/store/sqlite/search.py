@@ -1,61 +1,30 @@
-"""SQLite implementation of ``SearchStore``: an FTS5 index and a table of vectors.
+"""SQLite implementation of ``SearchStore``: a keyword change log and a table of vectors.
 
-The FTS5 table is contentless and kept in step by triggers (migration 0002), so any
-writer of ``papers`` keeps it right. Keyword queries are compiled here from the
-``KeywordQuery`` tree: every word goes in as a quoted FTS5 string, so no user text is
-ever read as FTS5 syntax.
+Both indexes live in files beside the database (``paperfeed.search``). Triggers
+(migration 0008) append to ``keyword_changes`` on every write of what the keyword index
+holds, so any writer of ``papers`` keeps the log right; vectors carry their own ``seq``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from paperfeed.store.base import StoreError
 from paperfeed.store.search import (
     EmbeddingState,
     Generation,
-    KeywordMatch,
-    KeywordQuery,
-    Phrase,
+    KeywordDocument,
     SearchScope,
     SearchStore,
     StoredEmbedding,
 )
 from paperfeed.store.sqlite.connection import ConnectionPool
 from paperfeed.store.sqlite.sql import chunks, marks, now_iso
-
-
-def _quote(word: str) -> str:
-    return '"' + word.replace('"', '""') + '"'
-
-
-def compile_phrase(phrase: Phrase) -> str | None:
-    """``{field} : "w1 w2" *``; ``None`` when no word has a letter or digit."""
-    words = [w for w in phrase.words if any(ch.isalnum() for ch in w)]
-    if not words:
-        return None
-    text = _quote(" ".join(words)) + (" *" if phrase.prefix else "")
-    return f"{{{phrase.field}}} : {text}" if phrase.field else text
-
-
-def compile_fts5(query: KeywordQuery) -> str | None:
-    """The FTS5 MATCH expression for ``query``; ``None`` when it can match nothing."""
-    must = [c for c in map(compile_phrase, query.must) if c]
-    should = [c for c in map(compile_phrase, query.should) if c]
-    must_not = [c for c in map(compile_phrase, query.must_not) if c]
-    if not must and not should:
-        return None
-    parts = list(must)
-    if should:
-        # A must phrase inside the OR keeps the should phrases optional when musts exist.
-        parts.append("(" + " OR ".join(should + must[:1]) + ")")
-    expression = " AND ".join(f"({p})" for p in parts)
-    for negative in must_not:
-        expression = f"({expression}) NOT ({negative})"
-    return expression
 
 
 def scope_sql(scope: SearchScope, alias: str = "p") -> tuple[str, list[Any]]:
@@ -77,58 +46,69 @@ def scope_sql(scope: SearchScope, alias: str = "p") -> tuple[str, list[Any]]:
     return (" AND ".join(clauses) or "1"), params
 
 
+_DOCUMENT_COLUMNS = (
+    "id, title_text, authors_text, abstract_text, categories_json, coalesce(announced, published)"
+)
+
+
+def _keyword_document(row: Sequence[Any]) -> KeywordDocument:
+    day = str(row[5] or "")[:10]
+    return KeywordDocument(
+        paper_id=row[0],
+        title=row[1],
+        authors=row[2],
+        abstract=row[3],
+        categories=tuple(orjson.loads(row[4])),
+        day=date.fromisoformat(day) if day else None,
+    )
+
+
 class SQLiteSearchStore(SearchStore):
     """Mixed into ``SQLitePaperStore``; uses its connection pool (``self._pool``)."""
 
     _pool: ConnectionPool
     path: Path
 
-    # -- keyword index ----------------------------------------------------------------
+    # -- keyword change log (the index itself lives beside the database) --------------
 
-    def keyword_search(
-        self,
-        query: KeywordQuery,
-        scope: SearchScope = SearchScope(),  # noqa: B008 - frozen, never mutated
-        *,
-        limit: int = 20,
-    ) -> list[KeywordMatch]:
-        expression = compile_fts5(query)
-        if expression is None or limit <= 0:
-            return []
-        if scope.is_empty:
-            sql = (
-                "SELECT d.paper_id, f.rank FROM (SELECT rowid, rank FROM papers_fts"
-                " WHERE papers_fts MATCH ? ORDER BY rank LIMIT ?) f"
-                " JOIN search_docs d ON d.docid = f.rowid ORDER BY f.rank"
+    def latest_keyword_change(self) -> int:
+        row = self._pool.get().execute("SELECT max(seq) FROM keyword_changes").fetchone()
+        return int(row[0] or 0)
+
+    def keyword_changes(self, *, after_seq: int, limit: int) -> list[tuple[int, str]]:
+        rows = self._pool.get().execute(
+            "SELECT seq, paper_id FROM keyword_changes WHERE seq > ? ORDER BY seq LIMIT ?",
+            (after_seq, limit),
+        )
+        return [(int(row[0]), str(row[1])) for row in rows]
+
+    def keyword_documents(self, paper_ids: Sequence[str]) -> dict[str, KeywordDocument]:
+        found: dict[str, KeywordDocument] = {}
+        with self._pool.read() as conn:
+            for chunk_items in chunks(paper_ids):
+                chunk = list(chunk_items)
+                rows = conn.execute(
+                    f"SELECT {_DOCUMENT_COLUMNS} FROM papers WHERE id IN ({marks(len(chunk))})",
+                    chunk,
+                )
+                found.update((row[0], _keyword_document(row)) for row in rows)
+        return found
+
+    def iter_keyword_documents(self, *, batch_size: int = 5000) -> Iterator[list[KeywordDocument]]:
+        after = ""
+        while True:
+            rows = (
+                self._pool.get()
+                .execute(
+                    f"SELECT {_DOCUMENT_COLUMNS} FROM papers WHERE id > ? ORDER BY id LIMIT ?",
+                    (after, batch_size),
+                )
+                .fetchall()
             )
-            params: list[Any] = [expression, limit]
-        else:
-            where, scope_params = scope_sql(scope)
-            sql = (
-                "SELECT d.paper_id, f.rank FROM papers_fts f"
-                " JOIN search_docs d ON d.docid = f.rowid JOIN papers p ON p.id = d.paper_id"
-                f" WHERE papers_fts MATCH ? AND {where} ORDER BY f.rank LIMIT ?"
-            )
-            params = [expression, *scope_params, limit]
-        rows = self._pool.get().execute(sql, params).fetchall()
-        return [KeywordMatch(row[0], -float(row[1])) for row in rows]
-
-    def keyword_document_frequencies(self, words: Sequence[str]) -> dict[str, int]:
-        conn = self._pool.get()
-        counts: dict[str, int] = {}
-        for word in words:
-            expression = compile_phrase(Phrase((word,)))
-            if expression is None:
-                counts[word] = 0
-                continue
-            row = conn.execute(
-                "SELECT count(*) FROM papers_fts WHERE papers_fts MATCH ?", (expression,)
-            ).fetchone()
-            counts[word] = int(row[0])
-        return counts
-
-    def keyword_document_total(self) -> int:
-        return int(self._pool.get().execute("SELECT count(*) FROM search_docs").fetchone()[0])
+            if not rows:
+                return
+            yield [_keyword_document(row) for row in rows]
+            after = rows[-1][0]
 
     def papers_in_scope(self, paper_ids: Iterable[str], scope: SearchScope) -> set[str]:
         ids = list(paper_ids)
