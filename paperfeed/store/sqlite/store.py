@@ -67,6 +67,48 @@ _PAPER_COLUMNS = (
 )
 
 
+# Checkpoint the WAL into the database once it holds this many pages (64 MB) instead of
+# SQLite's 1,000 (4 MB): a page of papers is several MB, so the default checkpointed after
+# every commit, rewriting the same index pages into the database again and again. Bulk
+# imports write about a quarter less; durability is unchanged (the WAL is the journal).
+WAL_CHECKPOINT_PAGES = 16_384
+
+_INSERT_PAPERS = (
+    f"INSERT INTO papers (id, {', '.join(_PAPER_COLUMNS)}, first_seen_at, updated_at)"
+    f" VALUES ({marks(len(_PAPER_COLUMNS) + 3)})"
+)
+_UPDATE_PAPERS = (
+    f"UPDATE papers SET {', '.join(f'{c} = ?' for c in _PAPER_COLUMNS)}, updated_at = ?"
+    " WHERE id = ?"
+)
+
+
+def _paper_row(p: Paper, content_hash: str) -> tuple[Any, ...]:
+    """``(id, <_PAPER_COLUMNS in order>)`` for one paper."""
+    text = render_plain(p)
+    return (
+        p.id,
+        p.version,
+        p.title,
+        p.abstract,
+        text.title,
+        text.abstract,
+        text.authors,
+        authors_json(p),
+        p.primary_category,
+        dumps(p.categories),
+        iso(p.published),
+        iso(p.updated),
+        iso(p.announced),
+        p.comments,
+        p.journal_ref,
+        p.doi,
+        p.license,
+        dumps(p.code_links),
+        content_hash,
+    )
+
+
 _NEWEST_FIRST = "p.announced DESC, p.first_seen_at DESC, p.id DESC"
 _UPVOTED_FIRST = "h.upvotes DESC, " + _NEWEST_FIRST
 
@@ -150,6 +192,7 @@ class SQLitePaperStore(
         latest = freshest_by_id(papers)
         try:
             with self._pool.write() as conn:
+                conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
                 result = self._upsert(conn, latest, source)
                 if checkpoint_key is not None:
                     self._save_checkpoint(conn, checkpoint_key, checkpoint or {})
@@ -202,46 +245,11 @@ class SQLitePaperStore(
         if not hashed:
             return
         papers = [p for p, _ in hashed]
-        rows = []
-        for p, content_hash in hashed:
-            text = render_plain(p)
-            rows.append(
-                {
-                    "id": p.id,
-                    "version": p.version,
-                    "title": p.title,
-                    "abstract": p.abstract,
-                    "title_text": text.title,
-                    "abstract_text": text.abstract,
-                    "authors_text": text.authors,
-                    "authors_json": authors_json(p),
-                    "primary_category": p.primary_category,
-                    "categories_json": dumps(list(p.categories)),
-                    "published": iso(p.published),
-                    "updated": iso(p.updated),
-                    "announced": iso(p.announced),
-                    "comments": p.comments,
-                    "journal_ref": p.journal_ref,
-                    "doi": p.doi,
-                    "license": p.license,
-                    "code_links_json": dumps(list(p.code_links)),
-                    "content_hash": content_hash,
-                    "now": now,
-                }
-            )
-        columns = _PAPER_COLUMNS
+        rows = [_paper_row(p, content_hash) for p, content_hash in hashed]
         if insert:
-            conn.executemany(
-                f"INSERT INTO papers (id, {', '.join(columns)}, first_seen_at, updated_at)"
-                f" VALUES (:id, {', '.join(':' + c for c in columns)}, :now, :now)",
-                rows,
-            )
+            conn.executemany(_INSERT_PAPERS, [(*row, now, now) for row in rows])
         else:
-            conn.executemany(
-                f"UPDATE papers SET {', '.join(f'{c} = :{c}' for c in columns)}, updated_at = :now"
-                " WHERE id = :id",
-                rows,
-            )
+            conn.executemany(_UPDATE_PAPERS, [(*row[1:], now, row[0]) for row in rows])
             conn.executemany(
                 "DELETE FROM paper_categories WHERE paper_id = ?", [(p.id,) for p in papers]
             )
@@ -249,7 +257,9 @@ class SQLitePaperStore(
             "INSERT OR IGNORE INTO paper_categories (category, paper_id) VALUES (?, ?)",
             [(c, p.id) for p in papers for c in p.categories],
         )
-        self._write_hf(conn, [p for p in papers if p.hf is not None], now)
+        with_hf = [p for p in papers if p.hf is not None]
+        if with_hf:
+            self._write_hf(conn, with_hf, now)
 
     def _write_hf(self, conn: sqlite3.Connection, papers: list[Paper], now: str) -> None:
         rows = []
