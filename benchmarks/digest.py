@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from digest_delivery import SinkProcess, free_port  # noqa: E402
 
 from paperfeed.config import Settings  # noqa: E402
-from paperfeed.digest.run import run_digests  # noqa: E402
+from paperfeed.digest.run import embedder_for, run_digests  # noqa: E402
 from paperfeed.digest.settings import DigestSettings  # noqa: E402
 from paperfeed.embedding import load_embedder  # noqa: E402
 from paperfeed.mail import open_transport, send_pending  # noqa: E402
@@ -275,7 +275,6 @@ def main() -> int:
         store = open_store(settings.database_url)
         fill_store(store, papers, vectors, rows, likes)
         digest = DigestSettings.from_settings(settings)
-        embedder = load_embedder(MODEL, model_dir)
 
         print(f"composing {len(rows):,} digests over {len(papers):,} new papers ...", flush=True)
         started = time.perf_counter()
@@ -285,7 +284,7 @@ def main() -> int:
             digest,
             SECRET,
             now=datetime.now(UTC) + timedelta(minutes=1),  # past the settling margin
-            embed=embedder.embed_documents,
+            embed=embedder_for(settings),  # what `paperfeed digest run` uses
             send=False,
             workers=args.workers,
         )

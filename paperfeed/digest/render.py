@@ -3,16 +3,25 @@
 The HTML part carries its CSS inline on each element (mail clients drop ``<style>``
 blocks and external sheets) and uses tables for layout. Every value is escaped by
 autoescaping; links are built here from ids and signed tokens, never from paper text.
+
+A day's papers are shared by many digests, so each paper's item (``digest_item.*``) is
+rendered once per run with slots where the subscriber's own values go (its number in
+the list, the reason, the thumbs links); a digest then fills the slots, escaping the
+values for HTML exactly as autoescaping would, and renders only the short outer
+template.
 """
 
 from __future__ import annotations
 
 import re
+import secrets
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup, escape
 
 from paperfeed.digest.links import DigestLinks
 from paperfeed.mail import MessageKey, OutgoingMessage
@@ -80,6 +89,37 @@ class DigestItem:
     less_url: str
 
 
+class ItemSlots:
+    """A paper's item rendered once, with slots for one subscriber's values.
+
+    Slots are marked with a random token per renderer, so no paper text can fake one;
+    ``fill`` puts the values in (through ``quote``: HTML escaping or none).
+    """
+
+    NAMES = ("number", "reason", "more_url", "less_url")
+
+    def __init__(self, render: Callable[[Mapping[str, object]], str], token: str) -> None:
+        marks = {name: f"\x00{token}{name}\x00" for name in self.NAMES}
+        pieces = re.split(f"\x00{token}(\\w+)\x00", render(marks))
+        self._static = pieces[0::2]
+        self._slots = pieces[1::2]
+
+    def fill(self, values: Mapping[str, str], quote: Callable[[str], str]) -> str:
+        out = [self._static[0]]
+        for name, static in zip(self._slots, self._static[1:], strict=True):
+            out.append(quote(values[name]))
+            out.append(static)
+        return "".join(out)
+
+
+def _html_escape(value: str) -> str:
+    return str(escape(value))
+
+
+def _plain(value: str) -> str:
+    return value
+
+
 def _environment() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
@@ -113,6 +153,8 @@ class DigestRenderer:
         self.site_name = site_name
         self._env = _environment()
         self._cards: dict[str, PaperCard] = {}
+        self._items: dict[str, tuple[ItemSlots, ItemSlots]] = {}
+        self._token = secrets.token_hex(8)
 
     def card(self, paper: StoredPaper) -> PaperCard:
         found = self._cards.get(paper.paper.id)
@@ -128,6 +170,42 @@ class DigestRenderer:
             )
             self._cards[paper.paper.id] = found
         return found
+
+    def _item_slots(self, card: PaperCard) -> tuple[ItemSlots, ItemSlots]:
+        """The paper's text and HTML items, rendered once with slots (keyed by the
+        paper's page URL, which is unique per paper id)."""
+        found = self._items.get(card.page_url)
+        if found is None:
+            text_item = self._env.get_template("digest_item.txt")
+            html_item = self._env.get_template("digest_item.html")
+
+            def context(marks: Mapping[str, object]) -> dict[str, object]:
+                item = DigestItem(
+                    card, str(marks["reason"]), str(marks["more_url"]), str(marks["less_url"])
+                )
+                return {"item": item, "number": marks["number"]}
+
+            found = (
+                ItemSlots(lambda marks: text_item.render(context(marks)), self._token),
+                ItemSlots(lambda marks: html_item.render(context(marks)), self._token),
+            )
+            self._items[card.page_url] = found
+        return found
+
+    def _items_of(self, items: list[DigestItem]) -> tuple[list[str], list[Markup]]:
+        texts: list[str] = []
+        htmls: list[Markup] = []
+        for number, item in enumerate(items, start=1):
+            text_slots, html_slots = self._item_slots(item.card)
+            values = {
+                "number": str(number),
+                "reason": item.reason,
+                "more_url": item.more_url,
+                "less_url": item.less_url,
+            }
+            texts.append(text_slots.fill(values, _plain))
+            htmls.append(Markup(html_slots.fill(values, _html_escape)))  # noqa: S704 - escaped
+        return texts, htmls
 
     def digest(
         self, sid: int, email: str, plan: DigestPlan, papers: dict[str, StoredPaper]
@@ -146,10 +224,10 @@ class DigestRenderer:
         ]
         token = self.links.subscriber_token("unsubscribe", sid)
         unsubscribe = self.links.unsubscribe_url(sid, token)
+        texts, htmls = self._items_of(items)
         context = {
             "site": self.site_name,
             "day": _day(plan.period),
-            "items": items,
             "candidates": plan.candidates,
             "capped": plan.capped,
             "since": f"{plan.window_start.day} {plan.window_start:%b %Y}",
@@ -161,8 +239,10 @@ class DigestRenderer:
             key=MessageKey("digest", str(sid), plan.period),
             to_address=email,
             subject=self._subject(items, context["day"]),
-            text=self._env.get_template("digest.txt").render(context),
-            html=ascii_html(self._env.get_template("digest.html").render(context)),
+            text=self._env.get_template("digest.txt").render({**context, "items": texts}),
+            html=ascii_html(
+                self._env.get_template("digest.html").render({**context, "items": htmls})
+            ),
             list_unsubscribe=(unsubscribe, self.links.unsubscribe_mailto(sid, token)),
             one_click_unsubscribe=unsubscribe.startswith("https://"),
         )

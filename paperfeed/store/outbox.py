@@ -16,6 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+# zlib level for stored message content: level 1 halves the time of the default (6) for
+# about 10% more bytes on real digests, which are written once and read once.
+CONTENT_COMPRESSION_LEVEL = 1
+
 OutboxState = Literal["pending", "sending", "sent", "failed"]
 OUTBOX_STATES: tuple[OutboxState, ...] = ("pending", "sending", "sent", "failed")
 

@@ -3,6 +3,7 @@ unsubscribe headers on every digest, no header injection through any field."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
@@ -12,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from paperfeed.digest.links import DigestLinks
-from paperfeed.digest.render import DigestRenderer, excerpt
+from paperfeed.digest.render import DigestItem, DigestRenderer, _environment, excerpt
 from paperfeed.digest.settings import DigestSettings
 from paperfeed.mail import render_message
 from paperfeed.papers.model import Author
@@ -183,3 +184,28 @@ def test_link_tokens_stay_uri_safe(links: DigestLinks, sid: int, paper_id: str) 
     ):
         assert url.isascii() and not any(ch in url for ch in ' <>"\r\n,')
     assert links.check_feedback(thumbs, "2605.00001", "-1").subscriber_id == sid
+
+
+def test_items_rendered_once_match_a_full_render_for_each_subscriber(links: DigestLinks) -> None:
+    """A paper's item is rendered once with slots; each digest still gets its own,
+    escaped values, exactly as rendering the item template for it would give."""
+    first, second = stored(title=HOSTILE), stored("2605.00002", title="Plain <title>")
+    papers = {first.paper.id: first, second.paper.id: second}
+    renderer = DigestRenderer(links)
+    templates = {
+        kind: _environment().get_template(f"digest_item.{kind}") for kind in ("txt", "html")
+    }
+    for sid, reasons in ((7, ("by A & B", HOSTILE)), (8, ("it's <new>", "x"))):
+        picks = ((first.paper.id, reasons[0]), (second.paper.id, reasons[1]))
+        outgoing = renderer.digest(sid, "ada@example.org", plan(*picks), papers)
+        assert outgoing.html is not None
+        more = re.findall(r"More like this: (\S+)", outgoing.text)
+        less = re.findall(r"Less like this: (\S+)", outgoing.text)
+        assert all(f"t={links.feedback_token(sid)[:4]}" in url for url in more)
+        for number, (paper, reason) in enumerate(zip((first, second), reasons, strict=True), 1):
+            assert more[number - 1].endswith(f"p={paper.paper.id}&v=1")
+            item = DigestItem(renderer.card(paper), reason, more[number - 1], less[number - 1])
+            text = templates["txt"].render(item=item, number=number)
+            html = templates["html"].render(item=item, number=number)
+            assert text in outgoing.text
+            assert html.encode("ascii", "xmlcharrefreplace").decode() in outgoing.html

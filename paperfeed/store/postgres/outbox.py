@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from paperfeed.store.outbox import (
+    CONTENT_COMPRESSION_LEVEL,
     OUTBOX_STATES,
     BounceRecord,
     ClaimedMessage,
@@ -63,7 +64,8 @@ class PostgresOutboxStore(OutboxStore):
                     " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
                     " ON CONFLICT DO NOTHING RETURNING id",
                     (m.key, m.kind, m.sender, m.recipient, m.message_id,
-                     zlib.compress(m.content, 6), m.transactional, now, now, now),
+                     zlib.compress(m.content, CONTENT_COMPRESSION_LEVEL), m.transactional,
+                     now, now, now),
                 ).fetchone()  # fmt: skip
                 new.append(row is not None)
             return new

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import cast
 
 from paperfeed.store.outbox import (
+    CONTENT_COMPRESSION_LEVEL,
     OUTBOX_STATES,
     BounceRecord,
     ClaimedMessage,
@@ -77,7 +78,7 @@ class SQLiteOutboxStore(OutboxStore):
                         m.sender,
                         m.recipient,
                         m.message_id,
-                        zlib.compress(m.content, 6),
+                        zlib.compress(m.content, CONTENT_COMPRESSION_LEVEL),
                         int(m.transactional),
                         now,
                         now,
