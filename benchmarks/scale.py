@@ -14,32 +14,51 @@ Measured per engine, in this order:
   200 real titles (of papers not in the store) as queries, query vectors precomputed;
 - table and index sizes (PostgreSQL).
 
+- with ``--web-workers N``: ``paperfeed serve`` with N worker processes, /search (keyword
+  mode) driven by wrk at ``--web-rate`` requests/s, p50/p99.
+
 Targets on 2 cores at 1M papers: import >= 2,000 papers/s, hybrid p50 < 15 ms and
 p99 < 60 ms, recall@10 >= 0.95.
 
-    python benchmarks/scale.py --engine postgresql --postgres-url postgresql://... \
-        --total 1000000 --vectors ../scratch/abstracts.npy
+At a million papers the run takes hours, so it can go in stages (``--stage import``,
+then ``vectors``, then ``queries``; ``all`` does the three), each adding its figures to
+``--results`` (JSON), and every stage prints the table of both engines so far.
+``--engine both`` runs SQLite after PostgreSQL on the same papers (``--sqlite-total``
+to stop SQLite at fewer papers when its 1M build is too slow):
+
+    python benchmarks/scale.py --engine both --postgres-url postgresql://... \
+        --total 1000000 --stage import
+    python benchmarks/scale.py --engine both --postgres-url postgresql://... \
+        --total 1000000 --stage vectors
+    python benchmarks/scale.py --engine both --postgres-url postgresql://... \
+        --total 1000000 --stage queries --web-workers 4
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import random
+import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from paperfeed.config import Settings  # noqa: E402
 from paperfeed.papers.model import Paper  # noqa: E402
 from paperfeed.search.fusion import reciprocal_rank_fusion  # noqa: E402
-from paperfeed.search.keyword import DocumentFrequencies, build_keyword_query  # noqa: E402
 from paperfeed.search.query import parse_query  # noqa: E402
 from paperfeed.search.service import SearchService  # noqa: E402
 from paperfeed.sources.jsonl import JSONLSource  # noqa: E402
@@ -47,6 +66,8 @@ from paperfeed.store import PaperStore, open_store  # noqa: E402
 from paperfeed.store.search import SearchScope  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "papers-300k.jsonl.xz"
+DEFAULT_RESULTS = ROOT / "var" / "bench" / "scale-results.json"
+DEFAULT_SQLITE = ROOT / "var" / "bench" / "scale.db"
 GENERATION = "bench-minilm"
 DIM = 384
 BATCH = 2000
@@ -119,7 +140,8 @@ def _vector_block(bases: np.ndarray, block: int) -> np.ndarray:
     rows = bases[index]
     rows = rows / np.linalg.norm(rows, axis=1, keepdims=True)
     noisy = rows + rng.standard_normal(rows.shape).astype(np.float32) * (NOISE / np.sqrt(DIM))
-    return (noisy / np.linalg.norm(noisy, axis=1, keepdims=True)).astype(np.float32)
+    unit: np.ndarray = (noisy / np.linalg.norm(noisy, axis=1, keepdims=True)).astype(np.float32)
+    return unit
 
 
 def import_papers(store: PaperStore, papers: Iterator[Paper], label: str) -> tuple[int, float]:
@@ -167,10 +189,12 @@ def load_vectors(store: PaperStore, ids: list[str], bases: np.ndarray) -> float:
 def _copy_vectors_postgres(store: PaperStore, ids: list[str], bases: np.ndarray) -> None:
     import psycopg
 
-    store.ensure_generation(GENERATION, DIM)
     from paperfeed.store.postgres.search import hnsw_index_name
 
     with psycopg.connect(store.url, autocommit=True) as conn:
+        # A stage run again starts the generation's vectors afresh.
+        conn.execute("DELETE FROM paper_embeddings WHERE generation = %s", (GENERATION,))
+        store.ensure_generation(GENERATION, DIM)
         # Build the graph once after the load: far faster than growing it row by row.
         conn.execute(f"DROP INDEX IF EXISTS {hnsw_index_name(GENERATION)}")
         with conn.cursor().copy(
@@ -219,27 +243,25 @@ def recall_at_10(
 def hybrid_latency(
     store: PaperStore, titles: list[str], vectors: np.ndarray
 ) -> dict[str, tuple[float, float]]:
-    """p50/p99 of keyword, semantic and hybrid (both + RRF) per query, no embedding."""
+    """p50/p99 of keyword, semantic and hybrid (both + RRF) per query, no embedding.
+
+    Keyword candidates come the way the search service gets them (the engine's own
+    full-text search on PostgreSQL, the index beside the database on SQLite).
+    """
     settings = bench_settings()
     service = SearchService(store, settings)
-    frequencies = DocumentFrequencies(store)
     depth = int(settings.get("search_candidates"))
     timings: dict[str, list[float]] = {"keyword": [], "semantic": [], "hybrid": []}
     for rounds in range(2):  # the first round warms caches (document frequencies, pages)
         for title, vector in zip(titles, vectors, strict=True):
             start = time.perf_counter()
-            query = build_keyword_query(
-                parse_query(title),
-                frequencies,
-                max_terms=int(settings.get("search_max_keyword_terms")),
-                max_document_share=float(settings.get("search_max_term_share")),
-            )
-            keyword = store.keyword_search(query, limit=depth)
+            keyword, _ = service._keyword(parse_query(title), SearchScope(), depth)
             middle = time.perf_counter()
             semantic = service.nearest(GENERATION, vector, SearchScope(), depth)
             end = time.perf_counter()
             reciprocal_rank_fusion(
-                [([m.paper_id for m in keyword], 1.0), ([p for p, _ in semantic], 1.0)], k=60
+                [([paper_id for paper_id, _ in keyword], 1.0), ([p for p, _ in semantic], 1.0)],
+                k=60,
             )
             if rounds:
                 timings["keyword"].append((middle - start) * 1000)
@@ -247,6 +269,42 @@ def hybrid_latency(
                 timings["hybrid"].append((time.perf_counter() - start) * 1000)
     service.close()
     return {mode: (percentile(t, 50), percentile(t, 99)) for mode, t in timings.items()}
+
+
+def web_search_latency(
+    url: str, titles: list[str], workers: int, rate: int, seconds: int
+) -> tuple[float, float, float, int]:
+    """``paperfeed serve`` with ``workers`` processes; /search (keyword mode) under wrk:
+    requests/s, p50, p99 (ms), errors."""
+    from web import free_port, wrk
+
+    port = free_port()
+    env = {**os.environ, "PAPERFEED_VAR_DIR": str(bench_settings().get("var_dir"))}
+    command = [
+        sys.executable, "-c", "from paperfeed.web.cli import serve; serve()", "--db", url,
+        "--port", str(port), "--workers", str(workers), "--no-access-log",
+        "--log-level", "warning",
+    ]  # fmt: skip
+    server = subprocess.Popen(command, cwd=ROOT, env=env)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/favicon.ico", timeout=1).read()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise SystemExit("paperfeed serve did not start") from None
+                time.sleep(0.5)
+        paths = [f"/search?mode=keyword&q={quote(t)}" for t in titles]
+        # A first run, not counted, fills every worker's caches (document frequencies).
+        wrk(base, paths, rate, seconds, connections=max(8, 2 * workers))
+        figures = wrk(base, paths, rate, seconds, connections=max(8, 2 * workers))
+        return figures.rate, figures.p50_ms, figures.p99_ms, figures.errors
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def postgres_sizes(url: str) -> list[tuple[str, int]]:
@@ -260,64 +318,147 @@ def postgres_sizes(url: str) -> list[tuple[str, int]]:
             " ORDER BY 2 DESC LIMIT 14"
         ).fetchall()
         total = conn.execute("SELECT pg_database_size(current_database())").fetchone()
-    return [(str(name), int(size)) for name, size in rows] + [("(database)", int(total[0]))]
+    database = int(total[0]) if total else 0
+    return [(str(name), int(size)) for name, size in rows] + [("(database)", database)]
+
+
+def engine_url(engine: str, args: argparse.Namespace) -> str:
+    if engine == "postgresql":
+        return str(args.postgres_url)
+    path = args.sqlite_path or DEFAULT_SQLITE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{path}"
+
+
+def run_stages(
+    engine: str,
+    url: str,
+    total: int,
+    args: argparse.Namespace,
+    figures: dict[str, Any],
+    save: Callable[[], None],
+) -> None:
+    """The chosen stages on one engine; figures (by name) go into ``figures``, saved
+    after each stage (a later stage may fail hours in)."""
+    store = open_store(url)
+    held_out = list(real_papers(args.data, args.real + args.queries))
+    real, queries = held_out[: args.real], held_out[args.real :]
+    real = real[:total]
+    extra = max(0, total - len(real))
+    ids = [p.id for p in real] + [synthetic_id(n) for n in range(extra)]
+    print(f"{engine}: {len(real):,} real + synthetic up to {total:,}", flush=True)
+    if args.stage in ("all", "import"):
+        count, seconds = import_papers(store, iter(real), f"{engine} real")
+        added, added_seconds = import_papers(store, synthetic(real, extra), f"{engine} synthetic")
+        rate = (count + added) / (seconds + added_seconds)
+        print(
+            f"import: {count + added:,} papers in {seconds + added_seconds:.0f} s = {rate:,.0f}/s"
+        )
+        figures.update(papers=count + added, import_rate=rate, import_s=seconds + added_seconds)
+        save()
+    if args.stage in ("all", "vectors"):
+        bases = base_vectors(args.vectors, len(ids))
+        figures["vectors_s"] = load_vectors(store, ids, bases)
+        print(f"vectors + index: {figures['vectors_s']:.0f} s")
+        save()
+    if args.stage in ("all", "queries"):
+        bases = base_vectors(args.vectors, len(ids))
+        rng = np.random.default_rng(3)
+        picks = rng.integers(0, len(ids), args.queries)
+        noise = rng.standard_normal((args.queries, DIM)).astype(np.float32) * (NOISE / np.sqrt(DIM))
+        query_vectors = np.stack([paper_vectors(bases, int(i), 1)[0] for i in picks]) + noise
+        query_vectors /= np.linalg.norm(query_vectors, axis=1, keepdims=True)
+        recall, p50 = recall_at_10(store, ids, bases, query_vectors)
+        print(f"recall@10 vs exact: {recall:.3f} (nearest p50 {p50:.1f} ms)")
+        figures.update(recall=recall, nearest_p50=p50)
+        save()
+        titles = [q.title for q in queries]
+        for mode, (p50, p99) in hybrid_latency(store, titles, query_vectors).items():
+            print(f"{mode:8s} p50 {p50:6.1f} ms  p99 {p99:6.1f} ms")
+            figures[f"{mode}_p50"], figures[f"{mode}_p99"] = p50, p99
+        if args.web_workers:
+            rate, p50, p99, errors = web_search_latency(
+                url, titles, args.web_workers, args.web_rate, args.web_seconds
+            )
+            print(
+                f"web /search ({args.web_workers} workers): {rate:.0f} req/s"
+                f"  p50 {p50:.1f} ms  p99 {p99:.1f} ms  errors {errors}"
+            )
+            figures.update(web_rate=rate, web_p50=p50, web_p99=p99, web_errors=errors)
+        if engine == "postgresql":
+            for name, size in postgres_sizes(url):
+                print(f"size {name:40s} {size / 2**20:9.0f} MiB")
+    store.close()
+
+
+ROWS = (
+    ("papers", "papers", "{:,.0f}"),
+    ("import_rate", "import papers/s (target >= 2,000)", "{:,.0f}"),
+    ("vectors_s", "vectors + index build s", "{:,.0f}"),
+    ("recall", "recall@10 (target >= 0.95)", "{:.3f}"),
+    ("keyword_p50", "keyword p50 ms", "{:.1f}"),
+    ("keyword_p99", "keyword p99 ms", "{:.1f}"),
+    ("semantic_p50", "semantic p50 ms", "{:.1f}"),
+    ("semantic_p99", "semantic p99 ms", "{:.1f}"),
+    ("hybrid_p50", "hybrid p50 ms (target < 15)", "{:.1f}"),
+    ("hybrid_p99", "hybrid p99 ms (target < 60)", "{:.1f}"),
+    ("web_rate", "web /search req/s", "{:.0f}"),
+    ("web_p99", "web /search p99 ms", "{:.1f}"),
+    ("web_errors", "web /search errors", "{:.0f}"),
+)
+
+
+def print_table(results: dict[str, dict[str, Any]]) -> None:
+    engines = [e for e in ("postgresql", "sqlite") if e in results]
+    print("\n" + f"{'':38s}" + "".join(f"{e:>14s}" for e in engines))
+    for key, label, spec in ROWS:
+        cells = [results[e].get(key) for e in engines]
+        if all(c is None for c in cells):
+            continue
+        print(
+            f"{label:38s}"
+            + "".join(f"{spec.format(c) if c is not None else '-':>14s}" for c in cells)
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--engine", choices=["postgresql", "sqlite"], required=True)
+    parser.add_argument("--engine", choices=["postgresql", "sqlite", "both"], required=True)
+    parser.add_argument("--stage", choices=["all", "import", "vectors", "queries"], default="all")
     parser.add_argument("--postgres-url", help="an empty database with pgvector")
-    parser.add_argument("--sqlite-path", type=Path, help="default: a temporary file")
+    parser.add_argument("--sqlite-path", type=Path, help=f"default: {DEFAULT_SQLITE}")
+    parser.add_argument("--sqlite-total", type=int, help="papers on SQLite (default --total)")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--real", type=int, default=300_000)
     parser.add_argument("--total", type=int, default=1_000_000)
     parser.add_argument("--vectors", type=Path, help=".npy of real abstract embeddings")
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS)
+    parser.add_argument("--web-workers", type=int, default=0, help="0: no web phase")
+    parser.add_argument("--web-rate", type=int, default=100, help="requests/s")
+    parser.add_argument("--web-seconds", type=int, default=20)
     args = parser.parse_args()
+    engines = ["postgresql", "sqlite"] if args.engine == "both" else [args.engine]
+    if "postgresql" in engines and not args.postgres_url:
+        parser.error("PostgreSQL needs --postgres-url")
 
-    if args.engine == "postgresql":
-        if not args.postgres_url:
-            parser.error("--engine postgresql needs --postgres-url")
-        url = args.postgres_url
-    else:
-        path = args.sqlite_path or Path(tempfile.mkdtemp()) / "scale.db"
-        url = f"sqlite:///{path}"
-    store = open_store(url)
-    print(f"engine: {args.engine}; {args.real:,} real + synthetic up to {args.total:,}")
+    results: dict[str, dict[str, Any]] = {}
+    if args.results.exists():
+        results = json.loads(args.results.read_text())
+    if args.stage in ("all", "import"):
+        for engine in engines:  # a fresh import: that engine's old figures no longer hold
+            results.pop(engine, None)
 
-    held_out = list(real_papers(args.data, args.real + args.queries))
-    real, queries = held_out[: args.real], held_out[args.real :]
-    count, seconds = import_papers(store, iter(real), "real")
-    extra, extra_seconds = import_papers(
-        store, synthetic(real, max(0, args.total - count)), "synthetic"
-    )
-    total = count + extra
-    print(
-        f"import: {total:,} papers in {seconds + extra_seconds:.0f} s ="
-        f" {total / (seconds + extra_seconds):,.0f} papers/s"
-        f" (real {count / seconds:,.0f}/s, synthetic {extra / max(extra_seconds, 1e-9):,.0f}/s)"
-    )
+    def save() -> None:
+        args.results.parent.mkdir(parents=True, exist_ok=True)
+        args.results.write_text(json.dumps(results, indent=1))
 
-    ids = [p.id for p in real] + [synthetic_id(n) for n in range(extra)]
-    bases = base_vectors(args.vectors, len(ids))
-    load = load_vectors(store, ids, bases)
-    print(f"vectors + index: {load:.0f} s")
-
-    rng = np.random.default_rng(3)
-    picks = rng.integers(0, len(ids), args.queries)
-    noise = rng.standard_normal((args.queries, DIM)).astype(np.float32) * (NOISE / np.sqrt(DIM))
-    query_vectors = np.stack([paper_vectors(bases, int(i), 1)[0] for i in picks]) + noise
-    query_vectors /= np.linalg.norm(query_vectors, axis=1, keepdims=True)
-    recall, p50 = recall_at_10(store, ids, bases, query_vectors)
-    print(f"recall@10 vs exact: {recall:.3f} (nearest p50 {p50:.1f} ms)")
-
-    latency = hybrid_latency(store, [q.title for q in queries], query_vectors)
-    for mode, (p50, p99) in latency.items():
-        print(f"{mode:8s} p50 {p50:6.1f} ms  p99 {p99:6.1f} ms")
-    if args.engine == "postgresql":
-        for name, size in postgres_sizes(url):
-            print(f"size {name:40s} {size / 2**20:9.0f} MiB")
-    store.close()
+    for engine in engines:
+        total = args.total if engine == "postgresql" else (args.sqlite_total or args.total)
+        figures = results.setdefault(engine, {})
+        run_stages(engine, engine_url(engine, args), total, args, figures, save)
+        save()
+    print_table(results)
 
 
 if __name__ == "__main__":

@@ -98,8 +98,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "search_max_term_share",
         0.05,
-        "PostgreSQL: keyword queries skip words found in more than this share of papers"
-        " (speed).",
+        "PostgreSQL: keyword queries skip words found in more than this share of papers (speed).",
         float,
     ),
     Setting("search_candidates", 50, "Candidates each mode contributes to hybrid fusion.", int),

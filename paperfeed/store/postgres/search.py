@@ -3,7 +3,8 @@
 Keyword queries are compiled from the ``KeywordQuery`` tree into ``tsquery`` text in
 which every word is a quoted lexeme made only of word characters, so no user text is
 ever read as query syntax. Ranking is ``ts_rank`` with the field weights SQLite's BM25
-uses (title 8 : authors 4 : abstract 1) and length normalisation.
+uses (title 8 : authors 4 : abstract 1) and length normalisation, over a few hundred
+candidates chosen tier by tier from the GIN index (``keyword_rank``).
 
 Vectors live in ``paper_embeddings`` (float32, the source of truth); each generation
 has a partial HNSW index over the vectors cast to ``halfvec``, so nearest-neighbour
@@ -23,6 +24,13 @@ from psycopg import sql
 
 from paperfeed.store.base import StoreError
 from paperfeed.store.postgres.connection import Connection, PostgresPool
+from paperfeed.store.postgres.keyword_rank import (
+    RANK_WEIGHTS,
+    CompiledQuery,
+    TermFrequencies,
+    candidate_tiers,
+    rank_statement,
+)
 from paperfeed.store.postgres.vectors import PgVector, from_vector_send
 from paperfeed.store.search import (
     EmbeddingState,
@@ -35,10 +43,6 @@ from paperfeed.store.search import (
     StoredEmbedding,
 )
 
-TEXT_CONFIG = "paperfeed_english"
-# ts_rank weights in {D, C, B, A} order: abstract (C) 1, authors (B) 4, title (A) 8.
-RANK_WEIGHTS = "{0.0, 0.125, 0.5, 1.0}"
-RANK_NORMALISATION = 1  # divide by 1 + log(document length), as BM25 discounts long text
 HNSW_M = 16
 HNSW_EF_CONSTRUCTION = 64
 HNSW_EF_SEARCH = 100
@@ -46,35 +50,44 @@ _FIELD_WEIGHTS = {"title": "A", "authors": "B", "abstract": "C"}
 _WORD = re.compile(r"\w+")
 
 
-def compile_phrase(phrase: Phrase) -> str | None:
-    """``'w1':A <-> 'w2':A*``; ``None`` when no word has a letter or digit."""
+def compile_phrase(phrase: Phrase, *, loose: bool = False) -> str | None:
+    """``'w1':A <-> 'w2':A*``; ``None`` when no word has a letter or digit.
+
+    ``loose``: the words ANDed, unweighted (``'w1' & 'w2':*``), which the GIN index
+    answers alone: a superset of the phrase's matches.
+    """
     words = [piece for w in phrase.words for piece in _WORD.findall(w)]
     words = [w for w in words if any(ch.isalnum() for ch in w)]
     if not words:
         return None
-    weight = _FIELD_WEIGHTS[phrase.field] if phrase.field else ""
+    weight = _FIELD_WEIGHTS[phrase.field] if phrase.field and not loose else ""
     lexemes = [f"'{w}':{weight}" if weight else f"'{w}'" for w in words]
     if phrase.prefix:
         last = lexemes[-1]
         lexemes[-1] = f"{last}*" if weight else f"{last}:*"
-    return " <-> ".join(lexemes)
+    return (" & " if loose else " <-> ").join(lexemes)
 
 
-def compile_tsquery(query: KeywordQuery) -> str | None:
-    """The ``to_tsquery`` text for ``query``; ``None`` when it can match nothing."""
-    must = [c for c in map(compile_phrase, query.must) if c]
-    should = [c for c in map(compile_phrase, query.should) if c]
-    must_not = [c for c in map(compile_phrase, query.must_not) if c]
+def compile_query(query: KeywordQuery) -> CompiledQuery | None:
+    """The phrases of ``query`` as tsquery texts; ``None`` when it can match nothing."""
+    should = [p for p in query.should if compile_phrase(p)]
+    must = [p for p in query.must if compile_phrase(p)]
     if not must and not should:
         return None
-    parts = [f"({p})" for p in must]
-    if should:
-        # A must phrase inside the OR keeps the should phrases optional when musts exist.
-        parts.append("(" + " | ".join(f"({p})" for p in should + must[:1]) + ")")
-    expression = " & ".join(parts)
-    for negative in must_not:
-        expression = f"({expression}) & !({negative})"
-    return expression
+    return CompiledQuery(
+        should=tuple(_compiled(should)),
+        must=tuple(_compiled(must)),
+        must_not=tuple(_compiled(query.must_not)),
+        loose_should=tuple(_compiled(should, loose=True)),
+        loose_must=tuple(_compiled(must, loose=True)),
+    )
+
+
+def _compiled(phrases: Iterable[Phrase], *, loose: bool = False) -> Iterator[str]:
+    for phrase in phrases:
+        compiled = compile_phrase(phrase, loose=loose)
+        if compiled is not None:
+            yield compiled
 
 
 def scope_sql(scope: SearchScope, alias: str = "p") -> tuple[str, list[Any]]:
@@ -125,43 +138,49 @@ class PostgresSearchStore(SearchStore):
         *,
         limit: int = 20,
     ) -> list[KeywordMatch]:
-        expression = compile_tsquery(query)
-        if expression is None or limit <= 0:
+        """Two stages (see ``keyword_rank``): candidates tier by tier from the GIN
+        index, then at most a few hundred of them ranked per tier."""
+        compiled = compile_query(query)
+        if compiled is None or limit <= 0:
             return []
-        join, where, params = "", "", list[Any]()
+        join, where, scope_params = "", "", list[Any]()
         if not scope.is_empty:
-            condition, params = scope_sql(scope)
+            condition, scope_params = scope_sql(scope)
             join, where = " JOIN papers p ON p.id = s.paper_id", f" AND {condition}"
-        statement = (
-            f"SELECT s.paper_id, ts_rank(%s::float4[], s.document, q, {RANK_NORMALISATION})"
-            f" AS score FROM to_tsquery('{TEXT_CONFIG}', %s) q, paper_search s{join}"
-            f" WHERE s.document @@ q{where} ORDER BY score DESC, s.paper_id LIMIT %s"
-        )
-        rows = self._pool.run(
-            lambda conn: conn.execute(
-                statement, [RANK_WEIGHTS, expression, *params, limit]
-            ).fetchall()
-        )
-        return [KeywordMatch(row["paper_id"], float(row["score"])) for row in rows]
+        statement = rank_statement(join, where)
+        whole = compiled.whole()
+        frequencies = self._term_frequencies()
+
+        def search(conn: Connection) -> list[KeywordMatch]:
+            counts = frequencies.get(conn, compiled.loose_should)
+            # With LIMIT, the planner may walk the whole table hoping to find enough
+            # matches early; for rare words that reads every paper. Candidates always
+            # come from the GIN index.
+            conn.execute("SET LOCAL enable_seqscan = off")
+            found: dict[str, float] = {}
+            for tier in candidate_tiers(compiled, counts):
+                params = [RANK_WEIGHTS, whole, tier, *scope_params, whole, limit]
+                rows = conn.execute(statement, params).fetchall()
+                found.update((row["paper_id"], float(row["score"])) for row in rows)
+                if len(rows) >= limit:
+                    break
+            best = sorted(found.items(), key=lambda item: (-item[1], item[0]))[:limit]
+            return [KeywordMatch(paper_id, score) for paper_id, score in best]
+
+        return self._pool.run(search)
+
+    def _term_frequencies(self) -> TermFrequencies:
+        """This store's cache of document frequencies (made on first use)."""
+        cached = self.__dict__.get("_keyword_frequencies")
+        if cached is None:
+            cached = self.__dict__.setdefault("_keyword_frequencies", TermFrequencies())
+        return cached  # type: ignore[no-any-return]
 
     def keyword_document_frequencies(self, words: Sequence[str]) -> dict[str, int]:
         compiled = {word: compile_phrase(Phrase((word,))) for word in words}
-
-        def count(conn: Connection) -> dict[str, int]:
-            counts: dict[str, int] = {}
-            for word, expression in compiled.items():
-                if expression is None:
-                    counts[word] = 0
-                    continue
-                row = conn.execute(
-                    f"SELECT count(*) AS n FROM paper_search"
-                    f" WHERE document @@ to_tsquery('{TEXT_CONFIG}', %s)",
-                    (expression,),
-                ).fetchone()
-                counts[word] = int(row["n"]) if row else 0
-            return counts
-
-        return self._pool.run(count)
+        expressions = [e for e in compiled.values() if e is not None]
+        counts = self._pool.run(lambda conn: self._term_frequencies().get(conn, expressions))
+        return {word: counts[e] if e is not None else 0 for word, e in compiled.items()}
 
     def keyword_document_total(self) -> int:
         return self._scalar("SELECT count(*) AS n FROM paper_search")
@@ -446,6 +465,8 @@ def create_vector_index(conn: Connection, generation: str, dim: int) -> bool:
     name = hnsw_index_name(generation)
     if conn.execute("SELECT to_regclass(%s) IS NOT NULL AS found", (name,)).fetchone()["found"]:  # type: ignore[index]
         return False
+    # Minutes over a million vectors: the pool's per-statement limit is meant for queries.
+    conn.execute("SET LOCAL statement_timeout = 0")
     conn.execute(
         sql.SQL(
             "CREATE INDEX {} ON paper_embeddings USING hnsw ({} halfvec_cosine_ops)"

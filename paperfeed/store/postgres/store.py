@@ -47,7 +47,42 @@ _PAPER_COLUMNS = (
 )  # fmt: skip
 
 
-_PAPER_TYPES = {"version": "integer", "published": "date", "updated": "date", "announced": "date"}
+# Papers per statement when writing: small enough that the server starts on the first
+# chunk while later ones are still being rendered, large enough that per-statement work
+# (the search-index trigger, the version bump) stays rare.
+WRITE_CHUNK = 500
+_COLUMN_LIST = ", ".join(_PAPER_COLUMNS)
+_INSERT_PAPERS = (
+    f"INSERT INTO papers (id, {_COLUMN_LIST}, first_seen_at, updated_at)"
+    f" SELECT id, {_COLUMN_LIST}, %s, %s FROM json_populate_recordset(null::papers, %s::json)"
+)
+_UPDATE_PAPERS = (
+    "UPDATE papers p SET "
+    + ", ".join(f"{c} = r.{c}" for c in _PAPER_COLUMNS)
+    + ", updated_at = %s FROM json_populate_recordset(null::papers, %s::json) r"
+    " WHERE p.id = r.id"
+)
+_INSERT_CATEGORIES = (
+    "INSERT INTO paper_categories (category, paper_id) SELECT category, paper_id"
+    " FROM json_populate_recordset(null::paper_categories, %s::json) ON CONFLICT DO NOTHING"
+)
+_HF_COLUMNS = (
+    "upvotes", "featured_on", "submitter", "ai_summary", "ai_keywords_json", "github_repo",
+    "github_stars", "project_page", "organization", "num_comments", "thumbnail", "updated_at",
+)  # fmt: skip
+_UPSERT_HF = (
+    f"INSERT INTO hf_papers (paper_id, {', '.join(_HF_COLUMNS)})"
+    f" SELECT paper_id, {', '.join(_HF_COLUMNS)}"
+    " FROM json_populate_recordset(null::hf_papers, %s::json)"
+    " ON CONFLICT (paper_id) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in _HF_COLUMNS)
+)
+_UPSERT_SOURCES = (
+    "INSERT INTO paper_sources (source, paper_id, content_hash, first_seen_at, last_changed_at)"
+    " SELECT %s, paper_id, content_hash, %s, %s"
+    " FROM json_populate_recordset(null::paper_sources, %s::json)"
+    " ON CONFLICT (source, paper_id) DO UPDATE SET content_hash = excluded.content_hash,"
+    " last_changed_at = excluded.last_changed_at"
+)
 
 
 def _now() -> datetime:
@@ -162,79 +197,35 @@ class PostgresPaperStore(
         now = _now()
         self._write_papers(conn, plan.inserts, now, insert=True)
         self._write_papers(conn, plan.updates, now, insert=False)
-        conn.execute(
-            "INSERT INTO paper_sources"
-            " (source, paper_id, content_hash, first_seen_at, last_changed_at)"
-            " SELECT %s, paper_id, content_hash, %s, %s FROM unnest(%s::text[], %s::text[])"
-            " AS s (paper_id, content_hash) ON CONFLICT (source, paper_id) DO UPDATE SET"
-            " content_hash = excluded.content_hash,"
-            " last_changed_at = excluded.last_changed_at",
-            (source, now, now, [i for i, _ in plan.source_hashes],
-             [h for _, h in plan.source_hashes]),
-        )  # fmt: skip
+        sources = [{"paper_id": i, "content_hash": h} for i, h in plan.source_hashes]
+        conn.execute(_UPSERT_SOURCES, (source, now, now, orjson.dumps(sources).decode()))
         return plan.result
 
     def _write_papers(
         self, conn: Connection, hashed: list[tuple[Paper, str]], now: datetime, *, insert: bool
     ) -> None:
+        """Rows go as one JSON document per chunk, expanded by the server: far cheaper
+        than psycopg's per-element array dumping, and in pipeline mode the server
+        works on one chunk while the next is being rendered."""
         if not hashed:
             return
-        rows = []
-        for p, content_hash in hashed:
-            text = render_plain(p)
-            rows.append(
-                {
-                    "id": p.id, "version": p.version, "title": p.title, "abstract": p.abstract,
-                    "title_text": text.title, "abstract_text": text.abstract,
-                    "authors_text": text.authors, "authors_json": authors_json(p),
-                    "primary_category": p.primary_category,
-                    "categories_json": dumps(list(p.categories)), "published": p.published,
-                    "updated": p.updated, "announced": p.announced, "comments": p.comments,
-                    "journal_ref": p.journal_ref, "doi": p.doi, "license": p.license,
-                    "code_links_json": dumps(list(p.code_links)), "content_hash": content_hash,
-                    "now": now,
-                }
-            )  # fmt: skip
-        columns = ", ".join(_PAPER_COLUMNS)
-        ids = [p.id for p, _ in hashed]
-        with conn.cursor() as cur:
-            if insert:
-                # One statement for the whole batch: the search trigger then runs once.
-                names = ("id", *_PAPER_COLUMNS)
-                arrays = [[row[name] for row in rows] for name in names]
-                casts = ", ".join(f"%s::{_PAPER_TYPES.get(name, 'text')}[]" for name in names)
-                cur.execute(
-                    f"INSERT INTO papers (id, {columns}, first_seen_at, updated_at)"
-                    f" SELECT *, %s, %s FROM unnest({casts})",
-                    (now, now, *arrays),
-                )
-            else:
-                assignments = ", ".join(f"{c} = %({c})s" for c in _PAPER_COLUMNS)
-                cur.executemany(
-                    f"UPDATE papers SET {assignments}, updated_at = %(now)s WHERE id = %(id)s",
-                    rows,
-                )
-                cur.execute("DELETE FROM paper_categories WHERE paper_id = ANY(%s)", (ids,))
-            pairs = [(c, p.id) for p, _ in hashed for c in p.categories]
-            cur.execute(
-                "INSERT INTO paper_categories (category, paper_id)"
-                " SELECT * FROM unnest(%s::text[], %s::text[]) ON CONFLICT DO NOTHING",
-                ([c for c, _ in pairs], [i for _, i in pairs]),
-            )
-            cur.executemany(
-                "INSERT INTO hf_papers (paper_id, upvotes, featured_on, submitter, ai_summary,"
-                " ai_keywords_json, github_repo, github_stars, project_page, organization,"
-                " num_comments, thumbnail, updated_at)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-                " ON CONFLICT (paper_id) DO UPDATE SET upvotes = excluded.upvotes,"
-                " featured_on = excluded.featured_on, submitter = excluded.submitter,"
-                " ai_summary = excluded.ai_summary, ai_keywords_json = excluded.ai_keywords_json,"
-                " github_repo = excluded.github_repo, github_stars = excluded.github_stars,"
-                " project_page = excluded.project_page, organization = excluded.organization,"
-                " num_comments = excluded.num_comments, thumbnail = excluded.thumbnail,"
-                " updated_at = excluded.updated_at",
-                [_hf_row(p.id, p.hf, now) for p, _ in hashed if p.hf is not None],
-            )
+        with conn.pipeline():
+            for start in range(0, len(hashed), WRITE_CHUNK):
+                chunk = hashed[start : start + WRITE_CHUNK]
+                rows = orjson.dumps([_paper_row(p, content_hash) for p, content_hash in chunk])
+                if insert:
+                    conn.execute(_INSERT_PAPERS, (now, now, rows.decode()))
+                else:
+                    ids = [p.id for p, _ in chunk]
+                    conn.execute(_UPDATE_PAPERS, (now, rows.decode()))
+                    conn.execute("DELETE FROM paper_categories WHERE paper_id = ANY(%s)", (ids,))
+                categories = [
+                    {"category": c, "paper_id": p.id} for p, _ in chunk for c in p.categories
+                ]
+                conn.execute(_INSERT_CATEGORIES, (orjson.dumps(categories).decode(),))
+                hf_rows = [_hf_row(p.id, p.hf, now) for p, _ in chunk if p.hf is not None]
+                if hf_rows:
+                    conn.execute(_UPSERT_HF, (orjson.dumps(hf_rows).decode(),))
 
     # -- checkpoints ------------------------------------------------------------------
 
@@ -464,13 +455,31 @@ class PostgresPaperStore(
         self._pool.close()
 
 
-def _hf_row(paper_id: str, hf: HFInfo | None, now: datetime) -> tuple[Any, ...]:
+def _paper_row(paper: Paper, content_hash: str) -> dict[str, Any]:
+    """The ``papers`` columns of ``paper``, keyed as ``json_populate_recordset`` reads them."""
+    text = render_plain(paper)
+    return {
+        "id": paper.id, "version": paper.version, "title": paper.title,
+        "abstract": paper.abstract, "title_text": text.title,
+        "abstract_text": text.abstract, "authors_text": text.authors,
+        "authors_json": authors_json(paper), "primary_category": paper.primary_category,
+        "categories_json": dumps(list(paper.categories)), "published": paper.published,
+        "updated": paper.updated, "announced": paper.announced, "comments": paper.comments,
+        "journal_ref": paper.journal_ref, "doi": paper.doi, "license": paper.license,
+        "code_links_json": dumps(list(paper.code_links)), "content_hash": content_hash,
+    }  # fmt: skip
+
+
+def _hf_row(paper_id: str, hf: HFInfo | None, now: datetime) -> dict[str, Any]:
     assert hf is not None
-    return (
-        paper_id, hf.upvotes, hf.featured_on, hf.submitter, hf.ai_summary,
-        dumps(list(hf.ai_keywords)), hf.github_repo, hf.github_stars, hf.project_page,
-        hf.organization, hf.num_comments, hf.thumbnail, now,
-    )  # fmt: skip
+    return {
+        "paper_id": paper_id, "upvotes": hf.upvotes, "featured_on": hf.featured_on,
+        "submitter": hf.submitter, "ai_summary": hf.ai_summary,
+        "ai_keywords_json": dumps(list(hf.ai_keywords)), "github_repo": hf.github_repo,
+        "github_stars": hf.github_stars, "project_page": hf.project_page,
+        "organization": hf.organization, "num_comments": hf.num_comments,
+        "thumbnail": hf.thumbnail, "updated_at": now,
+    }  # fmt: skip
 
 
 def _libpq_url(url: str) -> str:
