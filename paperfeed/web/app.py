@@ -25,6 +25,7 @@ from paperfeed.web.community import community_web_for
 from paperfeed.web.csrf import CSRFProtector
 from paperfeed.web.errors import install_error_handlers
 from paperfeed.web.headers import SecurityHeaders
+from paperfeed.web.responses import drain_background
 from paperfeed.web.routes import (
     api,
     community,
@@ -79,7 +80,8 @@ def create_app(
     settings = settings or Settings()
     owned = store is None
     store = store if store is not None else open_store(settings.database_url)
-    if search is None and with_search:
+    own_search = search is None and with_search
+    if own_search:
         search = default_search(store, settings)
     secret = secret_key or load_secret_key(settings)
     signer = TokenSigner(secret)
@@ -102,6 +104,10 @@ def create_app(
         yield
         if scheduler is not None:
             scheduler.stop()
+        await drain_background()
+        close_search = getattr(search, "close", None)
+        if own_search and callable(close_search):
+            close_search()  # lets a keyword index catch-up finish before the store goes
         if owned:
             state.store.close()
 

@@ -74,6 +74,15 @@ def in_background(work: Coroutine[Any, Any, Any]) -> None:
     task.add_done_callback(_finished)
 
 
+async def drain_background(timeout: float = 10.0) -> None:
+    """Wait (a while) for this loop's background work: at shutdown it must not find the
+    store closed under it."""
+    loop = asyncio.get_running_loop()
+    pending = [t for t in _background if not t.done() and t.get_loop() is loop]
+    if pending:
+        await asyncio.wait(pending, timeout=timeout)
+
+
 def _finished(task: asyncio.Task[Any]) -> None:
     _background.discard(task)
     if not task.cancelled() and task.exception() is not None:
