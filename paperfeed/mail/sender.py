@@ -21,6 +21,9 @@ import os
 import random
 import secrets
 import socket
+import threading
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -37,7 +40,10 @@ SENDER_LEASE = "mail-sender"
 MAX_RETRY_DELAY = timedelta(hours=6)
 BATCH_PER_CONNECTION = 16
 
-Outcome = Literal["sent", "retry", "failed", "bounced", "released", "lost"]
+Outcome = Literal["sent", "retry", "failed", "bounced", "released", "expired", "lost"]
+# A claimed message is only sent while this share of its lease is left: past it, another
+# sender may soon claim it too (the database may have been away), so it waits instead.
+_LEASE_USABLE_SHARE = 0.8
 
 
 @dataclass(slots=True)
@@ -93,6 +99,34 @@ def _deliver(
     return ("sent" if store.mark_outbox_sent(message.id, token) else "lost"), None
 
 
+def _batch_sender(
+    store: OutboxStore, transport: Transport, mail: MailSettings, lease: float
+) -> Callable[[ClaimedMessage], tuple[Outcome, str | None]]:
+    """``_deliver`` for one claimed batch, guarded against sending twice.
+
+    A message sent but not recorded as sent goes out again once its lease expires. So
+    nothing more is sent once recording an outcome failed (the database went away: that
+    failure is what ``send_pending`` raises), nor once most of the batch's lease is used
+    up (the database came back late, or the server was slow): those messages stay
+    claimed until their lease expires and are then claimed afresh.
+    """
+    failed = threading.Event()
+    usable_until = time.monotonic() + lease * _LEASE_USABLE_SHARE
+
+    def deliver(message: ClaimedMessage) -> tuple[Outcome, str | None]:
+        if failed.is_set():
+            raise RuntimeError("not sent: recording an earlier message failed")
+        if time.monotonic() > usable_until:
+            return "expired", None
+        try:
+            return _deliver(store, transport, message, mail)
+        except BaseException:
+            failed.set()
+            raise
+
+    return deliver
+
+
 def send_pending(
     store: OutboxStore,
     transport: Transport,
@@ -122,11 +156,13 @@ def send_pending(
                 claimed = store.claim_outbox(limit=wanted, lease_seconds=lease_for)
                 if not claimed:
                     break
-                outcomes = pool.map(lambda m: _deliver(store, transport, m, mail), claimed)
+                outcomes = pool.map(_batch_sender(store, transport, mail, lease_for), claimed)
+                expired = 0
                 for message, (outcome, error) in zip(claimed, outcomes, strict=True):
                     _tally(report, message, outcome, error)
-                if report.stopped:
-                    break
+                    expired += outcome == "expired"
+                if report.stopped or expired:
+                    break  # the rest waits for the next run (or for its lease to expire)
                 store.acquire_lease(SENDER_LEASE, holder, lease_for)
     finally:
         store.release_lease(SENDER_LEASE, holder)
@@ -149,5 +185,7 @@ def _tally(
         log.warning("%s failed: %s", message.message_id, error)
     elif outcome == "released":
         report.stopped = error
+    elif outcome == "expired":
+        log.info("%s left for the next claim: its lease ran low", message.message_id)
     else:
         log.warning("lost the claim on %s (its lease expired mid-send)", message.message_id)

@@ -11,7 +11,7 @@ import pytest
 from paperfeed.mail import MailSettings, enqueue, enqueue_many, open_transport, send_pending
 from paperfeed.mail.smtp_transport import SMTPTransport
 from paperfeed.mail.smtp_url import parse_smtp_url
-from paperfeed.store import PaperStore
+from paperfeed.store import PaperStore, StoreError
 from tests.mail.messages import digest
 from tests.smtp_server import SMTPSink
 
@@ -203,3 +203,49 @@ def test_second_sender_is_turned_away_by_the_lease(
     with open_transport(mail) as transport:
         assert send_pending(store, transport, mail).locked
     assert not smtp_sink.received
+
+
+class _StoreThatFailsToRecord:
+    """The store, except that recording a second sent message fails (the database went
+    away mid-batch): everything else reaches the real store."""
+
+    def __init__(self, store: PaperStore) -> None:
+        self._store = store
+        self.marked = 0
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._store, name)
+
+    def mark_outbox_sent(self, message_id: int, token: str) -> bool:
+        self.marked += 1
+        if self.marked == 2:
+            raise StoreError("connection to the database lost")
+        return self._store.mark_outbox_sent(message_id, token)
+
+
+def test_nothing_more_is_sent_once_recording_fails(
+    store: PaperStore, smtp_sink: SMTPSink, make_mail: MakeMail
+) -> None:
+    mail = smtp(make_mail(), smtp_sink.url())
+    enqueue_many(store, [digest(i) for i in range(6)], mail)
+    failing = _StoreThatFailsToRecord(store)
+    with open_transport(mail) as transport, pytest.raises(StoreError):
+        send_pending(failing, transport, mail, batch_size=6, lease=0.5)  # type: ignore[arg-type]
+    assert len(smtp_sink.received) == 2  # the one recorded and the one that failed to be
+    time.sleep(0.6)  # the batch's lease expires: the rest is claimed afresh
+    with open_transport(mail) as transport:
+        assert send_pending(store, transport, mail).sent == 5
+    ids = smtp_sink.message_ids()
+    assert len(ids) == 6 and sum(ids.values()) == 7  # one message twice, nothing lost
+
+
+def test_a_claim_whose_lease_ran_low_is_left_for_the_next_run(
+    store: PaperStore, smtp_sink: SMTPSink, make_mail: MakeMail
+) -> None:
+    mail = smtp(make_mail(), smtp_sink.url())
+    enqueue_many(store, [digest(i) for i in range(3)], mail)
+    with open_transport(mail) as transport:
+        report = send_pending(store, transport, mail, lease=1e-6)
+    assert report.sent == 0 and not smtp_sink.received
+    with open_transport(mail) as transport:
+        assert send_pending(store, transport, mail).sent == 3
