@@ -133,7 +133,8 @@ def summary(name: str, timings: list[float], target: float | None = None) -> str
         met = percentile(timings, 0.95) < target
         verdict = f"  target p95 < {target:.0f} ms: {'met' if met else 'MISSED'}"
     return (
-        f"{name}: p50 {statistics.median(timings):.1f} ms, p95 {percentile(timings, 0.95):.1f} ms,"
+        f"{name}: p50 {statistics.median(timings):.1f} ms, mean {statistics.mean(timings):.1f} ms,"
+        f" p95 {percentile(timings, 0.95):.1f} ms,"
         f" max {max(timings):.1f} ms; last 100 batches p50 {statistics.median(late):.1f} ms"
         f" p95 {percentile(late, 0.95):.1f} ms{verdict}"
     )

@@ -67,12 +67,6 @@ _PAPER_COLUMNS = (
 )
 
 
-# Checkpoint the WAL into the database once it holds this many pages (64 MB) instead of
-# SQLite's 1,000 (4 MB): a page of papers is several MB, so the default checkpointed after
-# every commit, rewriting the same index pages into the database again and again. Bulk
-# imports write about a quarter less; durability is unchanged (the WAL is the journal).
-WAL_CHECKPOINT_PAGES = 16_384
-
 _INSERT_PAPERS = (
     f"INSERT INTO papers (id, {', '.join(_PAPER_COLUMNS)}, first_seen_at, updated_at)"
     f" VALUES ({marks(len(_PAPER_COLUMNS) + 3)})"
@@ -192,7 +186,6 @@ class SQLitePaperStore(
         latest = freshest_by_id(papers)
         try:
             with self._pool.write() as conn:
-                conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
                 result = self._upsert(conn, latest, source)
                 if checkpoint_key is not None:
                     self._save_checkpoint(conn, checkpoint_key, checkpoint or {})
