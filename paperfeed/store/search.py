@@ -55,7 +55,8 @@ class SearchScope:
     """Restrictions applied to every search mode; ``None`` means no restriction.
 
     Dates compare with the announcement day (or the first-version date when a paper
-    has no announcement day); ``author`` is a case-insensitive substring of the authors.
+    has no announcement day); ``author`` is a case-insensitive substring of the authors
+    in SQL, and the name's words in order in the embedded keyword index.
     """
 
     category: str | None = None
