@@ -1,16 +1,21 @@
 """Keyword search on PostgreSQL ranks a few candidates per tier and still finds the
-right papers: rare words first, phrases and exclusions exact, every match reachable."""
+right papers: rare words first, phrases and exclusions exact, every match reachable; and
+it ranks by BM25 as the embedded index does: rare words, repeated words, words in the
+title and short papers count more."""
 
 from __future__ import annotations
 
 import pytest
 
+from paperfeed.papers.model import Paper
 from paperfeed.store import PaperStore
 from paperfeed.store.postgres import keyword_rank
+from paperfeed.store.postgres.search import compile_query
 from paperfeed.store.search import KeywordQuery, Phrase
 from tests.factories import make_paper
 
-pytestmark = pytest.mark.postgresql_only
+# Tests of pure functions run once, on whichever backend; the others need PostgreSQL.
+needs_postgresql = pytest.mark.postgresql_only
 
 
 def _ids(store: PaperStore, query: KeywordQuery, limit: int = 20) -> list[str]:
@@ -28,6 +33,7 @@ def _fill(store: PaperStore, common: int) -> None:
     store.upsert_papers(papers, source="jsonl")
 
 
+@needs_postgresql
 def test_rare_words_are_found_when_common_ones_exceed_the_candidates(
     store: PaperStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -39,6 +45,7 @@ def test_rare_words_are_found_when_common_ones_exceed_the_candidates(
     assert 1 < len(found) <= 1 + 3  # the rare paper, then one tier of common candidates
 
 
+@needs_postgresql
 def test_every_match_is_reachable_when_nothing_is_truncated(store: PaperStore) -> None:
     _fill(store, common=12)
     query = KeywordQuery(should=(Phrase(("common",)), Phrase(("zeolite",))))
@@ -46,6 +53,7 @@ def test_every_match_is_reachable_when_nothing_is_truncated(store: PaperStore) -
     assert len(found) == 13 and found[0] == "2402.00001"
 
 
+@needs_postgresql
 def test_phrases_and_exclusions_stay_exact(store: PaperStore) -> None:
     store.upsert_papers(
         [
@@ -63,6 +71,7 @@ def test_phrases_and_exclusions_stay_exact(store: PaperStore) -> None:
     assert _ids(store, in_title) == []
 
 
+@needs_postgresql
 def test_document_frequencies_count_papers(store: PaperStore) -> None:
     _fill(store, common=4)
     assert store.keyword_document_frequencies(["common", "zeolite", "absent"]) == {
@@ -70,3 +79,104 @@ def test_document_frequencies_count_papers(store: PaperStore) -> None:
         "zeolite": 1,
         "absent": 0,
     }
+
+
+def _words(*words: str) -> KeywordQuery:
+    return KeywordQuery(should=tuple(Phrase((w,)) for w in words))
+
+
+def _filler(count: int) -> list[Paper]:
+    """Papers with none of the queries' words, so that those words are rare."""
+    return [
+        make_paper(f"2403.{n:05d}", title=f"Filler {n}", abstract="Plain text on other matters.")
+        for n in range(1, count + 1)
+    ]
+
+
+@needs_postgresql
+def test_a_word_in_the_title_counts_more_than_in_the_abstract(store: PaperStore) -> None:
+    store.upsert_papers(
+        [
+            make_paper("2401.00001", title="Cages grown slowly", abstract="Zeolite in water."),
+            make_paper("2401.00002", title="Zeolite cages", abstract="Grown slowly in water."),
+            *_filler(5),
+        ],
+        source="jsonl",
+    )
+    assert _ids(store, _words("zeolite")) == ["2401.00002", "2401.00001"]
+
+
+@needs_postgresql
+def test_repeated_words_count_more_and_long_papers_less(store: PaperStore) -> None:
+    store.upsert_papers(
+        [
+            make_paper("2401.00001", title="Report", abstract="Zeolite study, other things."),
+            make_paper("2401.00002", title="Report", abstract="Zeolite " + "and more " * 40),
+            make_paper("2401.00003", title="Report", abstract="Zeolite zeolite zeolite study."),
+            *_filler(5),
+        ],
+        source="jsonl",
+    )
+    assert _ids(store, _words("zeolite")) == ["2401.00003", "2401.00001", "2401.00002"]
+
+
+@needs_postgresql
+def test_a_better_paper_in_a_later_tier_beats_a_full_page(
+    store: PaperStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rarest word alone fills the page, but a paper with a commoner word many
+    times, in its title too, scores higher: the next tier is read for it."""
+    monkeypatch.setattr(keyword_rank, "CANDIDATES", 3)
+    store.upsert_papers(
+        [
+            make_paper("2401.00001", title="Unrelated", abstract="Zeolite " + "and more " * 30),
+            make_paper("2401.00002", title="Beta results", abstract="Beta beta."),
+            make_paper("2401.00003", title="Other", abstract="One beta among many words here."),
+            make_paper("2401.00004", title="Another", abstract="A beta among many words here."),
+            *_filler(40),
+        ],
+        source="jsonl",
+    )
+    assert _ids(store, _words("zeolite", "beta"), limit=1) == ["2401.00002"]
+
+
+@needs_postgresql
+def test_phrases_and_prefixes_add_to_the_score(store: PaperStore) -> None:
+    store.upsert_papers(
+        [
+            make_paper("2401.00001", title="Supervised transformers", abstract="Self-made."),
+            make_paper("2401.00002", title="Self-supervised transformers", abstract="Text."),
+            make_paper("2401.00003", title="Self-supervised models", abstract="Text."),
+            *_filler(5),
+        ],
+        source="jsonl",
+    )
+    query = KeywordQuery(should=(Phrase(("self", "supervised")), Phrase(("transf",), prefix=True)))
+    assert _ids(store, query) == ["2401.00002", "2401.00003", "2401.00001"]
+
+
+def test_tiers_go_from_rare_words_to_common_ones() -> None:
+    compiled = compile_query(_words("aa", "bb", "cc", "dd"))
+    assert compiled is not None
+    frequencies = {"'aa'": 1, "'bb'": 2, "'cc'": 500, "'dd'": 5000}
+    weights = {"'aa'": 8.0, "'bb'": 7.0, "'cc'": 3.0, "'dd'": 1.0}
+    tiers = keyword_rank.candidate_tiers(compiled, frequencies, weights)
+    assert [(t.query, t.complete, t.bound) for t in tiers] == [
+        ("(('aa') | ('bb'))", True, 4.0),  # every paper with the rare words
+        ("((('cc'))) & !(('aa') | ('bb'))", False, 1.0),  # a sample, to fill the page
+        ("((('dd'))) & !(('aa') | ('bb') | ('cc'))", False, 0.0),
+    ]
+    common = {"'aa'": 400, "'bb'": 500, "'cc'": 600, "'dd'": 5000}
+    tiers = keyword_rank.candidate_tiers(compiled, common, weights)
+    assert tiers[0] == keyword_rank.Tier("(('aa') & ('bb') & ('cc') & ('dd'))", False, 19.0)
+    assert [t.query for t in tiers[1:]] == [
+        "(('aa'))",
+        "((('bb'))) & !(('aa'))",
+        "((('cc'))) & !(('aa') | ('bb'))",
+    ]  # no more statements than MAX_TIERS
+
+
+def test_idf_is_positive_and_falls_with_frequency() -> None:
+    weights = [keyword_rank.idf(1000, n) for n in (1, 10, 100, 999, 1000, 2000)]
+    assert all(w > 0 for w in weights)
+    assert weights == sorted(weights, reverse=True)

@@ -2,9 +2,9 @@
 
 Keyword queries are compiled from the ``KeywordQuery`` tree into ``tsquery`` text in
 which every word is a quoted lexeme made only of word characters, so no user text is
-ever read as query syntax. Ranking is ``ts_rank`` with the field weights SQLite's BM25
-uses (title 8 : authors 4 : abstract 1) and length normalisation, over a few hundred
-candidates chosen tier by tier from the GIN index (``keyword_rank``).
+ever read as query syntax. Ranking is BM25 with the title counted extra, as the
+embedded (SQLite) keyword index ranks, over a few hundred candidates chosen tier by tier
+from the GIN index (``keyword_rank``).
 
 Vectors live in ``paper_embeddings`` (float32, the source of truth); each generation
 has a partial HNSW index over the vectors cast to ``halfvec``, so nearest-neighbour
@@ -25,11 +25,14 @@ from psycopg import sql
 from paperfeed.store.base import StoreError
 from paperfeed.store.postgres.connection import Connection, PostgresPool
 from paperfeed.store.postgres.keyword_rank import (
-    RANK_WEIGHTS,
+    TITLE_BOOST,
     CompiledQuery,
+    RankedPhrase,
     TermFrequencies,
     candidate_tiers,
-    rank_statement,
+    count_papers,
+    phrase_weights,
+    scoring,
 )
 from paperfeed.store.postgres.vectors import PgVector, from_vector_send
 from paperfeed.store.search import (
@@ -80,7 +83,27 @@ def compile_query(query: KeywordQuery) -> CompiledQuery | None:
         must_not=tuple(_compiled(query.must_not)),
         loose_should=tuple(_compiled(should, loose=True)),
         loose_must=tuple(_compiled(must, loose=True)),
+        ranked=tuple(ranked_phrase(p) for p in [*should, *must]),
     )
+
+
+def ranked_phrase(phrase: Phrase) -> RankedPhrase:
+    """How ``phrase`` (one that compiles) scores: a plain word by its occurrences; a
+    phrase anywhere by where it matches, the title boosted; a phrase in a field by
+    where it matches in that field."""
+    anywhere = compile_phrase(phrase)
+    loose = compile_phrase(phrase, loose=True)
+    assert anywhere is not None and loose is not None
+    words = [piece for w in phrase.words for piece in _WORD.findall(w)]
+    parts: tuple[str, ...] = (loose,)
+    if len(words) > 1 and not phrase.prefix:
+        parts = tuple(e for e in (compile_phrase(Phrase((w,)), loose=True) for w in words) if e)
+    if phrase.field is not None:
+        return RankedPhrase(None, anywhere, anywhere, 0.0, loose, parts)
+    in_title = compile_phrase(Phrase(phrase.words, prefix=phrase.prefix, field="title"))
+    assert in_title is not None
+    word = words[0] if len(words) == 1 and not phrase.prefix else None
+    return RankedPhrase(word, anywhere, in_title, TITLE_BOOST, loose, parts)
 
 
 def _compiled(phrases: Iterable[Phrase], *, loose: bool = False) -> Iterator[str]:
@@ -147,23 +170,31 @@ class PostgresSearchStore(SearchStore):
         if not scope.is_empty:
             condition, scope_params = scope_sql(scope)
             join, where = " JOIN papers p ON p.id = s.paper_id", f" AND {condition}"
-        statement = rank_statement(join, where)
         whole = compiled.whole()
         frequencies = self._term_frequencies()
+        counted = [*compiled.loose_should, *(e for p in compiled.ranked for e in p.parts)]
+        words = [p.word for p in compiled.ranked if p.word is not None]
 
         def search(conn: Connection) -> list[KeywordMatch]:
-            counts = frequencies.get(conn, compiled.loose_should)
+            counts = frequencies.get(conn, list(dict.fromkeys(counted)))
+            collection = frequencies.collection(conn)
+            weights = phrase_weights(compiled.ranked, counts, collection.papers)
+            score = scoring(weights, frequencies.lexemes(conn, words))
+            statement = score.statement(join, where, collection.average_length)
+            by_loose = {p.loose: w for p, w in weights.items()}
             # With LIMIT, the planner may walk the whole table hoping to find enough
             # matches early; for rare words that reads every paper. Candidates always
             # come from the GIN index.
             conn.execute("SET LOCAL enable_seqscan = off")
             found: dict[str, float] = {}
-            for tier in candidate_tiers(compiled, counts):
-                params = [RANK_WEIGHTS, whole, tier, *scope_params, whole, limit]
+            for tier in candidate_tiers(compiled, counts, by_loose):
+                if not tier.complete and len(found) >= limit:
+                    break  # a sample of common words' papers: only to fill the page
+                params = score.params(tier.query, scope_params, whole, limit)
                 rows = conn.execute(statement, params).fetchall()
                 found.update((row["paper_id"], float(row["score"])) for row in rows)
-                if len(rows) >= limit:
-                    break
+                if len(found) >= limit and sorted(found.values())[-limit] >= tier.bound:
+                    break  # no paper outside the tiers so far can score higher
             best = sorted(found.items(), key=lambda item: (-item[1], item[0]))[:limit]
             return [KeywordMatch(paper_id, score) for paper_id, score in best]
 
@@ -183,7 +214,7 @@ class PostgresSearchStore(SearchStore):
         return {word: counts[e] if e is not None else 0 for word, e in compiled.items()}
 
     def keyword_document_total(self) -> int:
-        return self._scalar("SELECT count(*) AS n FROM paper_search")
+        return self._pool.run(count_papers)
 
     def _scalar(self, statement: str, params: Sequence[Any] = ()) -> int:
         row = self._pool.run(lambda conn: conn.execute(statement, params).fetchone())
