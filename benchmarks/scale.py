@@ -258,7 +258,7 @@ def hybrid_latency(
     for rounds in range(2):  # the first round warms caches (document frequencies, pages)
         for title, vector in zip(titles, vectors, strict=True):
             start = time.perf_counter()
-            keyword, _ = service._keyword(parse_query(title), SearchScope(), depth)
+            keyword, _ = service.keyword_candidates(parse_query(title), SearchScope(), depth)
             middle = time.perf_counter()
             semantic = service.nearest(GENERATION, vector, SearchScope(), depth)
             end = time.perf_counter()

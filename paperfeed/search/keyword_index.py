@@ -474,8 +474,6 @@ def _writer(index: tantivy.Index, *, threads: int = 1) -> Iterator[tantivy.Index
         with contextlib.suppress(ValueError):
             writer.rollback()
         raise
-    finally:
-        del writer
 
 
 def _read_current(root: Path) -> str | None:

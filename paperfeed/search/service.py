@@ -227,7 +227,9 @@ class SearchService:
         # Keyword search runs on a worker thread while the query is embedded: SQLite and
         # the model both release the GIL, so on two cores hybrid costs about the slower.
         keyword_job = (
-            self._workers.submit(self._keyword, parsed, scope, depth) if mode == "hybrid" else None
+            self._workers.submit(self.keyword_candidates, parsed, scope, depth)
+            if mode == "hybrid"
+            else None
         )
         semantic: list[tuple[str, float]] = []
         fallback: str | None = None
@@ -243,7 +245,7 @@ class SearchService:
         if keyword_job is not None:
             keyword, clock.timings["keyword"] = keyword_job.result()
         elif mode_used == "keyword":
-            keyword, clock.timings["keyword"] = self._keyword(parsed, scope, depth)
+            keyword, clock.timings["keyword"] = self.keyword_candidates(parsed, scope, depth)
         clock.lap("wait")
         ranked = self._rank(mode_used, keyword, semantic)
         clock.lap("fuse")
@@ -264,26 +266,24 @@ class SearchService:
             timings=clock.timings,
         )
 
-    def _keyword(
+    def keyword_candidates(
         self, parsed: ParsedQuery, scope: SearchScope, depth: int
     ) -> tuple[list[tuple[str, float]], float]:
-        """Keyword candidates, and the milliseconds they took."""
+        """Keyword candidates, best first, and the milliseconds they took."""
         start = time.perf_counter()
         if self.store.searches_keywords():
-            query = build_keyword_query(
-                parsed,
-                self._frequencies,
-                max_terms=int(self.settings.get("search_max_keyword_terms")),
-                max_document_share=float(self.settings.get("search_max_term_share")),
-            )
-            found = self.store.keyword_search(query, scope, limit=depth)
+            max_terms = int(self.settings.get("search_max_keyword_terms"))
+            max_share = float(self.settings.get("search_max_term_share"))
+            search = self.store.keyword_search
         else:
             # The embedded index's cost barely grows with the number of words, so every
             # word counts (better ranking); the cap only bounds a pasted abstract.
-            query = build_keyword_query(
-                parsed, self._frequencies, max_terms=EMBEDDED_MAX_TERMS, max_document_share=1.0
-            )
-            found = self.keyword_index().search(query, scope, limit=depth)
+            max_terms, max_share = EMBEDDED_MAX_TERMS, 1.0
+            search = self.keyword_index().search
+        query = build_keyword_query(
+            parsed, self._frequencies, max_terms=max_terms, max_document_share=max_share
+        )
+        found = search(query, scope, limit=depth)
         return [(m.paper_id, m.score) for m in found], (time.perf_counter() - start) * 1000
 
     def embed_query(self, text: str) -> tuple[str, Vectors]:
