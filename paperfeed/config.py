@@ -90,15 +90,16 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "search_max_keyword_terms",
-        8,
-        "PostgreSQL: free words kept in a keyword query (the rarest; stopwords are dropped)."
-        " The embedded (SQLite) keyword index ranks by every word.",
+        32,
+        "PostgreSQL: free words kept in a keyword query (the rarest; stopwords are dropped),"
+        " a cap for pasted abstracts. The embedded (SQLite) keyword index keeps up to 64.",
         int,
     ),
     Setting(
         "search_max_term_share",
-        0.05,
-        "PostgreSQL: keyword queries skip words found in more than this share of papers (speed).",
+        0.2,
+        "PostgreSQL: keyword queries skip words found in more than this share of papers"
+        " (they weigh little and cost the most; 1.0 keeps every word).",
         float,
     ),
     Setting("search_candidates", 50, "Candidates each mode contributes to hybrid fusion.", int),

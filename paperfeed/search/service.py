@@ -161,16 +161,18 @@ class SearchService:
             return self._keyword_index
 
     def update_keyword_index(self, *, progress: Progress | None = None) -> int:
-        """Apply the store's pending keyword changes now; returns how many (0 when the
-        engine ranks keyword queries itself)."""
+        """Apply the store's pending keyword changes now; returns how many. An engine
+        that ranks keyword queries itself refreshes its word counts if they are stale
+        (returns how many words it wrote)."""
         if self.store.searches_keywords():
-            return 0
+            return self.store.refresh_keyword_statistics()
         return self.keyword_index().refresh(progress)
 
     def rebuild_keyword_index(self, *, progress: Progress | None = None) -> int:
-        """Build the keyword index from every paper; returns how many it holds."""
+        """Build the keyword index from every paper; returns how many it holds (an
+        engine that ranks keyword queries itself: refresh its word counts now)."""
         if self.store.searches_keywords():
-            return 0
+            return self.store.refresh_keyword_statistics(force=True)
         return self.keyword_index().rebuild(progress)
 
     # -- generations ------------------------------------------------------------------

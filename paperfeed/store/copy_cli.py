@@ -4,8 +4,9 @@ Every table is copied in batches inside one destination transaction per table, a
 row count is checked against the source before the next one starts. A table that is
 already complete in the destination is skipped, so an interrupted copy is resumed by
 running the same command again. Derived data is not copied but rebuilt by the
-destination itself: the keyword index (by its triggers as papers arrive) and the
-pgvector HNSW indexes (built once after the vectors are in).
+destination itself: the keyword index (by its triggers as papers arrive), the
+pgvector HNSW indexes (built once after the vectors are in) and, for a large
+collection on PostgreSQL, the lexicon of word counts.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ DERIVED = frozenset(
         "search_docs",
         "paper_search",
         "keyword_changes",
+        "keyword_lexicon",
+        "keyword_lexicon_state",
         "trending_generation",
         "store_version",
         "sqlite_sequence",
@@ -160,7 +163,8 @@ class Database:
         self._sqlite.execute("COMMIT")
 
     def finish(self) -> None:
-        """After all tables: move id sequences past the copied ids, build vector indexes."""
+        """After all tables: move id sequences past the copied ids, build vector indexes
+        and (in a large collection) the keyword lexicon."""
         if not self.postgres:
             return
         rows = self._pg.execute(
@@ -179,6 +183,7 @@ class Database:
         build = getattr(self.store, "build_vector_indexes", None)
         if build is not None:
             build()
+        self.store.refresh_keyword_statistics()  # word counts of a large collection
 
     def close(self) -> None:
         if self.postgres:

@@ -145,6 +145,12 @@ class SearchStore(ABC):
         """How many papers the engine's keyword index holds."""
         raise NotImplementedError("this engine keeps no keyword index of its own")
 
+    def refresh_keyword_statistics(self, *, force: bool = False) -> int:
+        """Refresh what an engine that ranks keyword queries itself keeps of its
+        documents' word counts, if they are stale (or ``force``); how many words it
+        wrote (0 when nothing was due, or the engine keeps none)."""
+        return 0
+
     def latest_keyword_change(self) -> int:
         """The newest ``seq`` of the keyword change log (cheap: checked before queries)."""
         raise NotImplementedError("this engine keeps no keyword change log")

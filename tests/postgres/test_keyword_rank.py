@@ -5,11 +5,13 @@ title and short papers count more."""
 
 from __future__ import annotations
 
+import psycopg
 import pytest
+from psycopg.rows import dict_row
 
 from paperfeed.papers.model import Paper
 from paperfeed.store import PaperStore
-from paperfeed.store.postgres import keyword_rank
+from paperfeed.store.postgres import keyword_frequencies, keyword_rank
 from paperfeed.store.postgres.search import compile_query
 from paperfeed.store.search import KeywordQuery, Phrase
 from tests.factories import make_paper
@@ -79,6 +81,53 @@ def test_document_frequencies_count_papers(store: PaperStore) -> None:
         "zeolite": 1,
         "absent": 0,
     }
+
+
+@needs_postgresql
+def test_common_words_are_sized_from_the_planner_statistics(
+    store: PaperStore, store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before its lexicon is first refreshed, a large collection sizes a word the
+    planner statistics list from its share at the last ANALYZE times the papers then;
+    a word they do not list is counted."""
+    monkeypatch.setattr(keyword_frequencies, "STATISTICS_FROM", 1)
+    _fill(store, common=39)  # 40 papers, all "common", one "zeolite"
+    _analyze(store_url)
+    later = [make_paper(f"2405.{n:05d}", title="Common basalt", abstract="x") for n in range(40)]
+    store.upsert_papers(later, source="jsonl")
+    found = store.keyword_document_frequencies(["common", "basalt", "zeolite"])
+    assert found == {"common": 40, "basalt": 40, "zeolite": 1}  # 80 "common" by now
+    with psycopg.connect(store_url, row_factory=dict_row) as conn:
+        counts = keyword_frequencies.TermFrequencies().get(conn, ["'comm':*", "'zeol':*"])
+    assert counts == {"'comm':*": 40, "'zeol':*": 1}  # from the listed words it starts; counted
+
+
+@needs_postgresql
+def test_a_large_collection_takes_word_counts_from_its_lexicon(
+    store: PaperStore, store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counts come from the lexicon as of its refresh; a word it lacks (new since) is
+    counted; the lexicon is refreshed again once the papers grew by a tenth."""
+    monkeypatch.setattr(keyword_frequencies, "STATISTICS_FROM", 1)
+    _fill(store, common=39)  # 40 papers, all "common", one "zeolite"
+    _analyze(store_url)
+    assert store.refresh_keyword_statistics() > 0
+    assert store.refresh_keyword_statistics() == 0  # nothing moved: not due
+    later = [make_paper(f"2405.{n:05d}", title="Common basalt", abstract="x") for n in range(40)]
+    store.upsert_papers(later, source="jsonl")
+    found = store.keyword_document_frequencies(["common", "basalt", "zeolite"])
+    assert found == {"common": 40, "basalt": 40, "zeolite": 1}  # 80 "common" by now
+    with psycopg.connect(store_url, row_factory=dict_row) as conn:
+        counts = keyword_frequencies.TermFrequencies().get(conn, ["'comm':*", "'zeol':*"])
+    assert counts == {"'comm':*": 40, "'zeol':*": 1}
+    _analyze(store_url)
+    assert store.refresh_keyword_statistics() > 0  # 40 -> 80 papers: due again
+    assert store.keyword_document_frequencies(["common"]) == {"common": 80}
+
+
+def _analyze(store_url: str) -> None:
+    with psycopg.connect(store_url, autocommit=True) as conn:
+        conn.execute("ANALYZE paper_search")
 
 
 def _words(*words: str) -> KeywordQuery:
@@ -160,20 +209,33 @@ def test_tiers_go_from_rare_words_to_common_ones() -> None:
     assert compiled is not None
     frequencies = {"'aa'": 1, "'bb'": 2, "'cc'": 500, "'dd'": 5000}
     weights = {"'aa'": 8.0, "'bb'": 7.0, "'cc'": 3.0, "'dd'": 1.0}
-    tiers = keyword_rank.candidate_tiers(compiled, frequencies, weights)
-    assert [(t.query, t.complete, t.bound) for t in tiers] == [
+    tiers = keyword_rank.candidate_tiers(compiled, frequencies, weights, 10_000)
+    assert [(t.query, t.read_when_full, t.bound) for t in tiers] == [
         ("(('aa') | ('bb'))", True, 4.0),  # every paper with the rare words
-        ("((('cc'))) & !(('aa') | ('bb'))", False, 1.0),  # a sample, to fill the page
-        ("((('dd'))) & !(('aa') | ('bb') | ('cc'))", False, 0.0),
+        # The common word's papers that also have a later word, then the rest of them
+        # at most "cc" alone (3.0) or "dd" alone (1.0).
+        ("(((('cc'))) & (('dd'))) & !((('aa') | ('bb')))", True, 3.0),
+        ("((('dd'))) & !((('aa') | ('bb')) | (((('cc'))) & (('dd'))))", False, 1.0),
     ]
     common = {"'aa'": 400, "'bb'": 500, "'cc'": 600, "'dd'": 5000}
-    tiers = keyword_rank.candidate_tiers(compiled, common, weights)
+    tiers = keyword_rank.candidate_tiers(compiled, common, weights, 10_000)
     assert tiers[0] == keyword_rank.Tier("(('aa') & ('bb') & ('cc') & ('dd'))", False, 19.0)
-    assert [t.query for t in tiers[1:]] == [
-        "(('aa'))",
-        "((('bb'))) & !(('aa'))",
-        "((('cc'))) & !(('aa') | ('bb'))",
-    ]  # no more statements than MAX_TIERS
+    # "aa" in 400 papers: with "bb", "cc" or "dd" in about 221 of them (taken as
+    # independent), within the 300 candidates; "bb" then pairs with the rest.
+    assert tiers[1].query == "((('aa'))) & (('bb') | ('cc') | ('dd'))"
+    assert [t.read_when_full for t in tiers] == [False, True, False, False]
+    assert len(tiers) == keyword_rank.MAX_TIERS
+
+
+def test_a_common_word_pairs_with_the_rarest_partners_that_fit() -> None:
+    compiled = compile_query(_words("aa", "bb", "cc"))
+    assert compiled is not None
+    frequencies = {"'aa'": 2000, "'bb'": 1000, "'cc'": 9000}  # of 10,000 papers
+    weights = {"'aa'": 2.0, "'bb'": 3.0, "'cc'": 0.5}
+    tiers = keyword_rank.candidate_tiers(compiled, frequencies, weights, 10_000)
+    # "bb" (1,000 papers) with "aa": ~200 expected; adding "cc" would make ~920.
+    assert tiers[1].query == "((('bb'))) & (('aa'))"
+    assert tiers[1].bound == max(2.0 + 0.5, 3.0 + 0.5)  # without bb, or bb without aa
 
 
 def test_idf_is_positive_and_falls_with_frequency() -> None:

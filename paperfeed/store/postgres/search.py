@@ -24,13 +24,16 @@ from psycopg import sql
 
 from paperfeed.store.base import StoreError
 from paperfeed.store.postgres.connection import Connection, PostgresPool
+from paperfeed.store.postgres.keyword_frequencies import (
+    TermFrequencies,
+    count_papers,
+    refresh_lexicon,
+)
 from paperfeed.store.postgres.keyword_rank import (
     TITLE_BOOST,
     CompiledQuery,
     RankedPhrase,
-    TermFrequencies,
     candidate_tiers,
-    count_papers,
     phrase_weights,
     scoring,
 )
@@ -187,9 +190,9 @@ class PostgresSearchStore(SearchStore):
             # come from the GIN index.
             conn.execute("SET LOCAL enable_seqscan = off")
             found: dict[str, float] = {}
-            for tier in candidate_tiers(compiled, counts, by_loose):
-                if not tier.complete and len(found) >= limit:
-                    break  # a sample of common words' papers: only to fill the page
+            for tier in candidate_tiers(compiled, counts, by_loose, collection.papers):
+                if not tier.read_when_full and len(found) >= limit:
+                    continue  # only to fill a short page (see candidate_tiers)
                 params = score.params(tier.query, scope_params, whole, limit)
                 rows = conn.execute(statement, params).fetchall()
                 found.update((row["paper_id"], float(row["score"])) for row in rows)
@@ -215,6 +218,13 @@ class PostgresSearchStore(SearchStore):
 
     def keyword_document_total(self) -> int:
         return self._pool.run(count_papers)
+
+    def refresh_keyword_statistics(self, *, force: bool = False) -> int:
+        written = self._pool.run(partial(refresh_lexicon, force=force))
+        if written is None:
+            return 0
+        self._term_frequencies().forget()
+        return written
 
     def _scalar(self, statement: str, params: Sequence[Any] = ()) -> int:
         row = self._pool.run(lambda conn: conn.execute(statement, params).fetchone())
