@@ -112,7 +112,7 @@ class TermFrequencies:
                 return round(papers * min(share, 1.0)) or None
 
         def sized(expression: str) -> int | None:
-            smallest: int | None = 0  # a phrase of stopwords only matches nothing
+            smallest = 0  # a phrase of stopwords only matches nothing
             for word, prefix in parts[expression]:
                 for lexeme in lexemes.get(word, ()):
                     found = size(lexeme, bool(prefix))
