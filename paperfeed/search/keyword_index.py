@@ -304,7 +304,8 @@ class KeywordIndex:
                 applied = _checkpoint(index)
             except ValueError:  # unreadable or from another format
                 index = None
-        if index is None or applied is None or applied > self.store.latest_keyword_change():
+        latest = self.store.latest_keyword_change()
+        if index is None or applied is None or applied > latest:
             # None yet, unreadable, or ahead of the store's log (the database was
             # replaced): start an empty version and replay the log from the beginning,
             # which names every paper the store holds.
@@ -312,7 +313,7 @@ class KeywordIndex:
         self._index, self._version, self._applied = index, version, applied
         self._checked_at = time.monotonic()
         if background:
-            self._check()
+            self._apply_pending(latest)
 
     def _create_empty(self) -> tuple[str, tantivy.Index, int]:
         version, folder = self._new_folder()
@@ -339,7 +340,12 @@ class KeywordIndex:
         assert self._index is not None
         self._index.reload()
         self._applied = _checkpoint(self._index)
-        latest = self.store.latest_keyword_change()
+        self._apply_pending(self.store.latest_keyword_change())
+
+    def _apply_pending(self, latest: int) -> None:
+        """Catch up to ``latest`` (the log's newest entry): now when the backlog is
+        small, in the background otherwise; reopen if the log is behind the index."""
+        assert self._index is not None
         if latest < self._applied:  # the database was replaced
             self._index = None
             self._open()
