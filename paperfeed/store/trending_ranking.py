@@ -224,3 +224,49 @@ class TrendingRanking:
             names = heapq.nsmallest(need, (self._ids[p] for p in tied))
             tied = [self._index[name] for name in names]
         return [int(p) for p in above] + [int(p) for p in tied]
+
+
+_RANKING_LOCK = threading.Lock()
+
+
+class RankedTrending:
+    """The trending views of a store, ranked in this process's memory: mixed into each
+    engine's community store, which says how to read the ledger (``_trending_changes``)
+    and calls ``_trending_written`` after its own writes."""
+
+    _ranking: TrendingRanking | None = None
+    trending_refresh_seconds = 0.0
+    """How often a read may ask whether the ledger moved (0: every read; it is cheap)."""
+
+    def trending_ids(
+        self,
+        window: Window,
+        *,
+        category: str = ALL_CATEGORIES,
+        active_since: float | None = None,
+        limit: int,
+        offset: int = 0,
+    ) -> list[tuple[str, float]]:
+        if window not in WINDOWS:
+            raise ValueError(f"unknown trending window {window!r}")
+        return self._trending_ranking().top(
+            window, category=category, active_since=active_since, limit=limit, offset=offset
+        )
+
+    def _trending_ranking(self) -> TrendingRanking:
+        with _RANKING_LOCK:
+            if self._ranking is None:
+                self._ranking = TrendingRanking(
+                    self._trending_changes, refresh_seconds=self.trending_refresh_seconds
+                )
+            return self._ranking
+
+    def _trending_written(self) -> None:
+        """This process wrote signals: its next read asks the ledger whatever the interval."""
+        if self._ranking is not None:
+            self._ranking.invalidate()
+
+    def _trending_changes(
+        self, since: LogPosition | None, known: Callable[[str], bool]
+    ) -> TrendingChanges | None:
+        raise NotImplementedError

@@ -9,7 +9,6 @@ relies on (``paperfeed.store.trending_ranking``). Reads never wait.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
@@ -18,7 +17,6 @@ import orjson
 from psycopg.rows import tuple_row
 
 from paperfeed.store.community import (
-    ALL_CATEGORIES,
     WINDOWS,
     Account,
     CodeLinks,
@@ -33,16 +31,14 @@ from paperfeed.store.community import (
     SignalScorer,
     Submission,
     TrendingRow,
-    Window,
 )
 from paperfeed.store.postgres.connection import Connection, PostgresPool
-from paperfeed.store.trending_ranking import LogPosition, TrendingChanges, TrendingRanking
+from paperfeed.store.trending_ranking import LogPosition, RankedTrending, TrendingChanges
 from paperfeed.store.trending_rows import SCORE_COLUMNS, listed_at, merged_rows, trending_row
 
 _ACCOUNT = "id, email, display_name, github_handle, created_at"
 _KEYS = ", ".join(f"k_{w}" for w in WINDOWS)
 _RATE_KEEP = 3 * 86_400  # counters older than the longest window are dropped
-_RANKING_LOCK = threading.Lock()
 # Papers with a ledger row in (last id seen, id now]: a range read of the primary key.
 _CHANGED_PAPERS = "SELECT paper_id FROM trending_signals WHERE id > %s AND id <= %s"
 
@@ -67,13 +63,10 @@ def _repo_state(row: Mapping[str, Any]) -> RepoState:
     )
 
 
-class PostgresCommunityStore(CommunityStore):
+class PostgresCommunityStore(RankedTrending, CommunityStore):
     """Mixed into ``PostgresPaperStore``; uses its pool (``self._pool``)."""
 
     _pool: PostgresPool
-    _ranking: TrendingRanking | None = None
-    trending_refresh_seconds = 0.0
-    """How often a read may ask whether the ledger moved (0: every read; it is cheap)."""
 
     def _fetch(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         return self._pool.run(lambda conn: conn.execute(statement, params).fetchall())
@@ -285,10 +278,6 @@ class PostgresCommunityStore(CommunityStore):
             self._pool.run(lambda conn: _apply_signals(conn, signals, scorer), write=True)
             self._trending_written()
 
-    def _trending_written(self) -> None:
-        if self._ranking is not None:
-            self._ranking.invalidate()
-
     def paper_signals(self, paper_id: str) -> list[Signal]:
         # Upvotes and saves as they stand (a withdrawn one is gone, which is what its
         # ledger entries add up to), then the ledger rows that mirror no mark.
@@ -305,29 +294,6 @@ class PostgresCommunityStore(CommunityStore):
         ids = list(paper_ids)
         rows = self._pool.run(lambda conn: _load_scores(conn, ids))
         return {paper_id: trending_row(row) for paper_id, row in rows.items()}
-
-    def trending_ids(
-        self,
-        window: Window,
-        *,
-        category: str = ALL_CATEGORIES,
-        active_since: float | None = None,
-        limit: int,
-        offset: int = 0,
-    ) -> list[tuple[str, float]]:
-        if window not in WINDOWS:
-            raise ValueError(f"unknown trending window {window!r}")
-        return self._trending_ranking().top(
-            window, category=category, active_since=active_since, limit=limit, offset=offset
-        )
-
-    def _trending_ranking(self) -> TrendingRanking:
-        with _RANKING_LOCK:
-            if self._ranking is None:
-                self._ranking = TrendingRanking(
-                    self._trending_changes, refresh_seconds=self.trending_refresh_seconds
-                )
-            return self._ranking
 
     def _trending_changes(
         self, since: LogPosition | None, known: Callable[[str], bool]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
@@ -11,7 +10,6 @@ from typing import Any
 import orjson
 
 from paperfeed.store.community import (
-    ALL_CATEGORIES,
     WINDOWS,
     Account,
     CodeLinks,
@@ -26,17 +24,15 @@ from paperfeed.store.community import (
     SignalScorer,
     Submission,
     TrendingRow,
-    Window,
 )
 from paperfeed.store.sqlite.connection import ConnectionPool
 from paperfeed.store.sqlite.sql import chunks, marks, now_iso
-from paperfeed.store.trending_ranking import LogPosition, TrendingChanges, TrendingRanking
+from paperfeed.store.trending_ranking import LogPosition, RankedTrending, TrendingChanges
 from paperfeed.store.trending_rows import SCORE_COLUMNS, listed_at, merged_rows, trending_row
 
 _ACCOUNT = "id, email, display_name, github_handle, created_at"
 _KEYS = ", ".join(f"k_{w}" for w in WINDOWS)
 _RATE_KEEP = 3 * 86_400  # counters older than the longest window are dropped
-_RANKING_LOCK = threading.Lock()
 # Papers with a ledger row in (last id seen, id now]: a range read of the rowid.
 _CHANGED_PAPERS = "SELECT paper_id FROM trending_signals WHERE id > ? AND id <= ?"
 
@@ -58,13 +54,10 @@ def _account(row: sqlite3.Row) -> Account:
     return Account(row["id"], row["email"], row["display_name"], row["github_handle"], created)
 
 
-class SQLiteCommunityStore(CommunityStore):
+class SQLiteCommunityStore(RankedTrending, CommunityStore):
     """Mixed into ``SQLitePaperStore``; uses its connection pool (``self._pool``)."""
 
     _pool: ConnectionPool
-    _ranking: TrendingRanking | None = None
-    trending_refresh_seconds = 0.0
-    """How often a read may ask whether the ledger moved (0: every read; it is cheap)."""
 
     # -- accounts and sessions ----------------------------------------------------------
 
@@ -281,10 +274,6 @@ class SQLiteCommunityStore(CommunityStore):
             self._apply_signals(conn, signals, scorer)
         self._trending_written()
 
-    def _trending_written(self) -> None:
-        if self._ranking is not None:
-            self._ranking.invalidate()
-
     def _apply_signals(
         self,
         conn: sqlite3.Connection,
@@ -358,29 +347,6 @@ class SQLiteCommunityStore(CommunityStore):
         with self._pool.read() as conn:
             rows = self._load_scores(conn, list(paper_ids))
         return {paper_id: trending_row(row) for paper_id, row in rows.items()}
-
-    def trending_ids(
-        self,
-        window: Window,
-        *,
-        category: str = ALL_CATEGORIES,
-        active_since: float | None = None,
-        limit: int,
-        offset: int = 0,
-    ) -> list[tuple[str, float]]:
-        if window not in WINDOWS:
-            raise ValueError(f"unknown trending window {window!r}")
-        return self._trending_ranking().top(
-            window, category=category, active_since=active_since, limit=limit, offset=offset
-        )
-
-    def _trending_ranking(self) -> TrendingRanking:
-        with _RANKING_LOCK:
-            if self._ranking is None:
-                self._ranking = TrendingRanking(
-                    self._trending_changes, refresh_seconds=self.trending_refresh_seconds
-                )
-            return self._ranking
 
     def _trending_changes(
         self, since: LogPosition | None, known: Callable[[str], bool]
