@@ -82,17 +82,24 @@ def save_index(root: Path, generation: str, index: VectorIndex, max_seq: int) ->
         version=version,
         built_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
-    fd, temp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
+    switch_current(folder, orjson.dumps(asdict(manifest)), version)
+    return manifest
+
+
+def switch_current(folder: Path, content: bytes, version: str) -> None:
+    """Make ``version`` the current one of a versioned index folder: ``CURRENT`` is
+    replaced atomically (written and synced aside first), then old versions pruned."""
+    fd, temp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
     with os.fdopen(fd, "wb") as out:
-        out.write(orjson.dumps(asdict(manifest)))
+        out.write(content)
         out.flush()
         os.fsync(out.fileno())
     os.replace(temp, folder / "CURRENT")
     _prune(folder, keep=version)
-    return manifest
 
 
 def _prune(folder: Path, *, keep: str) -> None:
+    """Old versions go, but the one before stays while other processes may read it."""
     versions = sorted(
         (p for p in folder.iterdir() if p.is_dir() and p.name.startswith("v")),
         key=lambda p: p.stat().st_mtime,

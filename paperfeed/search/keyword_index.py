@@ -17,9 +17,7 @@ reader sees the old index or the new one, never a half-built one.
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
-import tempfile
 import threading
 import time
 import unicodedata
@@ -30,6 +28,7 @@ from typing import Any
 
 import tantivy
 
+from paperfeed.search.index_files import switch_current
 from paperfeed.store.search import (
     KeywordDocument,
     KeywordMatch,
@@ -56,7 +55,6 @@ _FRESHNESS_CHECK_SECONDS = 1.0
 _PREFIX_EXPANSIONS = 50
 _CHECKPOINT_ID = "\x00checkpoint"
 _WRITER_HEAP = 64_000_000
-_KEEP_VERSIONS = 2
 
 
 def _analyzer(*, stem: bool) -> tantivy.TextAnalyzer:
@@ -429,8 +427,7 @@ class KeywordIndex:
         return version, folder
 
     def _switch_to(self, version: str) -> None:
-        _write_current(self.root, version)
-        _prune(self.root, keep=version)
+        switch_current(self.root, version.encode(), version)
 
     def close(self) -> None:
         """Let a background catch-up finish (it commits as it goes)."""
@@ -488,23 +485,3 @@ def _read_current(root: Path) -> str | None:
     except OSError:
         return None
     return name if name.startswith(f"v{FORMAT}-") else None
-
-
-def _write_current(root: Path, version: str) -> None:
-    fd, temp = tempfile.mkstemp(dir=root, prefix=".tmp-")
-    with os.fdopen(fd, "w") as out:
-        out.write(version)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(temp, root / "CURRENT")
-
-
-def _prune(root: Path, *, keep: str) -> None:
-    """Old versions go, but the one before stays while other processes may read it."""
-    versions = sorted(
-        (p for p in root.iterdir() if p.is_dir() and p.name.startswith("v")),
-        key=lambda p: p.stat().st_mtime,
-    )
-    for old in versions[:-_KEEP_VERSIONS]:
-        if old.name != keep:
-            shutil.rmtree(old, ignore_errors=True)
