@@ -24,6 +24,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from paperfeed.store.postgres.connection import Connection, lock_key
 
@@ -39,6 +40,7 @@ LEXICON_REFRESH_CHANGE = 0.1
 # One part of a compiled (loose) tsquery: a quoted word, perhaps a prefix.
 _PART = re.compile(r"'(\w+)'(:\*)?")
 _LAST_CHARACTER = "\U0010ffff"  # above every character: ends a prefix's range
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,9 +59,9 @@ class TermFrequencies:
         self._lock = threading.Lock()
         self._counts: OrderedDict[str, tuple[int, float]] = OrderedDict()
         self._lexemes: OrderedDict[str, tuple[str, ...]] = OrderedDict()
-        self._collection: tuple[Collection, float] | None = None
-        self._common: tuple[dict[str, float], float] | None = None
-        self._built: tuple[bool, float] | None = None
+        self._collection: _Expiring[Collection] = _Expiring()
+        self._common: _Expiring[dict[str, float]] = _Expiring()
+        self._built: _Expiring[bool] = _Expiring()
 
     def get(self, conn: Connection, expressions: Sequence[str]) -> dict[str, int]:
         """Papers matching each loose ``tsquery`` text (as ``compile_phrase`` writes
@@ -152,45 +154,50 @@ class TermFrequencies:
         return found
 
     def collection(self, conn: Connection) -> Collection:
-        now = time.monotonic()
-        with self._lock:
-            cached = self._collection
-        if cached is not None and now - cached[1] < FREQUENCY_TTL_S:
-            return cached[0]
-        fresh = measure_collection(conn)
-        with self._lock:
-            self._collection = (fresh, now)
-        return fresh
+        return self._collection.get(lambda: measure_collection(conn))
 
     def common_lexemes(self, conn: Connection) -> dict[str, float]:
         """The lexemes the planner statistics list, with the share of papers of each."""
-        now = time.monotonic()
-        with self._lock:
-            cached = self._common
-        if cached is not None and now - cached[1] < FREQUENCY_TTL_S:
-            return cached[0]
-        fresh = read_common_lexemes(conn)
-        with self._lock:
-            self._common = (fresh, now)
-        return fresh
+        return self._common.get(lambda: read_common_lexemes(conn))
 
     def lexicon_built(self, conn: Connection) -> bool:
         """Whether ``keyword_lexicon`` was ever refreshed."""
-        now = time.monotonic()
-        with self._lock:
-            cached = self._built
-        if cached is not None and now - cached[1] < FREQUENCY_TTL_S:
-            return cached[0]
-        row = conn.execute("SELECT 1 AS one FROM keyword_lexicon_state WHERE id = 1").fetchone()
-        with self._lock:
-            self._built = (row is not None, now)
-        return row is not None
+        return self._built.get(lambda: read_lexicon_built(conn))
 
     def forget(self) -> None:
         """Drop every cached figure (after a refresh of the lexicon)."""
         with self._lock:
             self._counts.clear()
-            self._collection = self._common = self._built = None
+        for slot in (self._collection, self._common, self._built):
+            slot.clear()
+
+
+class _Expiring(Generic[T]):
+    """One figure read from the database, kept for ``FREQUENCY_TTL_S``."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._value: tuple[T, float] | None = None
+
+    def get(self, load: Callable[[], T]) -> T:
+        now = time.monotonic()
+        with self._lock:
+            cached = self._value
+        if cached is not None and now - cached[1] < FREQUENCY_TTL_S:
+            return cached[0]
+        fresh = load()
+        with self._lock:
+            self._value = (fresh, now)
+        return fresh
+
+    def clear(self) -> None:
+        with self._lock:
+            self._value = None
+
+
+def read_lexicon_built(conn: Connection) -> bool:
+    row = conn.execute("SELECT 1 AS one FROM keyword_lexicon_state WHERE id = 1").fetchone()
+    return row is not None
 
 
 def lexicon_counts(conn: Connection, lexemes: Sequence[str]) -> dict[str, int]:
