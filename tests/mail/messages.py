@@ -4,6 +4,20 @@ from __future__ import annotations
 
 from paperfeed.mail import MessageKey, OutgoingMessage
 
+# What a digest carries, in the order it is written.
+EXPECTED_HEADERS = [
+    "From",
+    "To",
+    "Subject",
+    "Date",
+    "Message-ID",
+    "Auto-Submitted",
+    "List-Unsubscribe",
+    "List-Unsubscribe-Post",
+    "MIME-Version",
+    "Content-Type",
+]
+
 
 def digest(
     subscriber: int,

@@ -12,21 +12,9 @@ from hypothesis import strategies as st
 
 from paperfeed.mail import MessageError, MessageKey, OutgoingMessage, parse_mailbox, render_message
 from paperfeed.mail.addresses import normalize_address
-from tests.mail.messages import digest
+from tests.mail.messages import EXPECTED_HEADERS, digest
 
 SENDER = parse_mailbox("paperfeed <digest@paperfeed.example>")
-EXPECTED_HEADERS = [
-    "From",
-    "To",
-    "Subject",
-    "Date",
-    "Message-ID",
-    "Auto-Submitted",
-    "List-Unsubscribe",
-    "List-Unsubscribe-Post",
-    "MIME-Version",
-    "Content-Type",
-]
 
 
 def parse(content: bytes):  # type: ignore[no-untyped-def]
