@@ -226,6 +226,46 @@ class TrendingRanking:
         return [int(p) for p in above] + [int(p) for p in tied]
 
 
+_SCORE_COLUMNS = "s.paper_id, s.last_signal_at, " + ", ".join(f"s.k_{w}" for w in WINDOWS)
+
+
+def read_ledger_changes(
+    cursor: Any,
+    since: LogPosition | None,
+    known: Callable[[str], bool],
+    *,
+    mark: str,
+    categories_of: Callable[[list[str]], Sequence[tuple[str, str]]],
+) -> TrendingChanges | None:
+    """What the ledger gained since ``since``, through either engine's DB-API cursor
+    (rows as tuples; ``mark``: its parameter placeholder; ``categories_of``: reads the
+    categories of papers the ranking does not know yet). The position is read first:
+    rows read after it may be newer still, which a later catching up re-reads
+    harmlessly. A new rebuild generation, or no position yet, reads everything."""
+    generation, seq = cursor.execute(
+        "SELECT (SELECT n FROM trending_generation),"
+        " (SELECT coalesce(max(id), 0) FROM trending_signals)"
+    ).fetchone()
+    position = LogPosition(int(generation), int(seq))
+    if position == since:
+        return None
+    if since is None or since.generation != position.generation:
+        rows = cursor.execute(f"SELECT {_SCORE_COLUMNS} FROM trending_scores s").fetchall()
+        categories = cursor.execute(
+            "SELECT c.paper_id, c.category FROM trending_scores s"
+            " JOIN paper_categories c ON c.paper_id = s.paper_id"
+        ).fetchall()
+        return TrendingChanges(position, True, rows, categories)
+    # Papers with a ledger row in (last id seen, id now]: a range read of the key.
+    changed = f"SELECT paper_id FROM trending_signals WHERE id > {mark} AND id <= {mark}"
+    rows = cursor.execute(
+        f"SELECT {_SCORE_COLUMNS} FROM trending_scores s WHERE s.paper_id IN ({changed})",
+        (since.seq, position.seq),
+    ).fetchall()
+    categories = categories_of([row[0] for row in rows if not known(row[0])])
+    return TrendingChanges(position, False, rows, categories)
+
+
 _RANKING_LOCK = threading.Lock()
 
 

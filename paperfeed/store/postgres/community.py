@@ -17,7 +17,6 @@ import orjson
 from psycopg.rows import tuple_row
 
 from paperfeed.store.community import (
-    WINDOWS,
     Account,
     CodeLinks,
     CommunityStore,
@@ -33,14 +32,16 @@ from paperfeed.store.community import (
     TrendingRow,
 )
 from paperfeed.store.postgres.connection import Connection, PostgresPool
-from paperfeed.store.trending_ranking import LogPosition, RankedTrending, TrendingChanges
+from paperfeed.store.trending_ranking import (
+    LogPosition,
+    RankedTrending,
+    TrendingChanges,
+    read_ledger_changes,
+)
 from paperfeed.store.trending_rows import SCORE_COLUMNS, listed_at, merged_rows, trending_row
 
 _ACCOUNT = "id, email, display_name, github_handle, created_at"
-_KEYS = ", ".join(f"k_{w}" for w in WINDOWS)
 _RATE_KEEP = 3 * 86_400  # counters older than the longest window are dropped
-# Papers with a ledger row in (last id seen, id now]: a range read of the primary key.
-_CHANGED_PAPERS = "SELECT paper_id FROM trending_signals WHERE id > %s AND id <= %s"
 
 
 def _now() -> datetime:
@@ -303,33 +304,14 @@ class PostgresCommunityStore(RankedTrending, CommunityStore):
 
         def read(conn: Connection) -> TrendingChanges | None:
             cursor = conn.cursor(row_factory=tuple_row)
-            found = cursor.execute(
-                "SELECT (SELECT n FROM trending_generation),"
-                " (SELECT coalesce(max(id), 0) FROM trending_signals)"
-            ).fetchone()
-            assert found is not None
-            position = LogPosition(int(found[0]), int(found[1]))
-            if position == since:
-                return None
-            columns = f"s.paper_id, s.last_signal_at, {_KEYS}"
-            if since is None or since.generation != position.generation:
-                rows = cursor.execute(f"SELECT {columns} FROM trending_scores s").fetchall()
-                categories = cursor.execute(
-                    "SELECT c.paper_id, c.category FROM trending_scores s"
-                    " JOIN paper_categories c ON c.paper_id = s.paper_id"
+
+            def categories_of(paper_ids: list[str]) -> Sequence[tuple[str, str]]:
+                return cursor.execute(
+                    "SELECT paper_id, category FROM paper_categories WHERE paper_id = ANY(%s)",
+                    (paper_ids,),
                 ).fetchall()
-                return TrendingChanges(position, True, rows, categories)
-            span = (since.seq, position.seq)
-            rows = cursor.execute(
-                f"SELECT {columns} FROM trending_scores s WHERE s.paper_id IN ({_CHANGED_PAPERS})",
-                span,
-            ).fetchall()
-            new_ids = [row[0] for row in rows if not known(row[0])]
-            categories = cursor.execute(
-                "SELECT paper_id, category FROM paper_categories WHERE paper_id = ANY(%s)",
-                (new_ids,),
-            ).fetchall()
-            return TrendingChanges(position, False, rows, categories)
+
+            return read_ledger_changes(cursor, since, known, mark="%s", categories_of=categories_of)
 
         return self._pool.run(read)
 

@@ -10,7 +10,6 @@ from typing import Any
 import orjson
 
 from paperfeed.store.community import (
-    WINDOWS,
     Account,
     CodeLinks,
     CommunityStore,
@@ -27,14 +26,16 @@ from paperfeed.store.community import (
 )
 from paperfeed.store.sqlite.connection import ConnectionPool
 from paperfeed.store.sqlite.sql import chunks, marks, now_iso
-from paperfeed.store.trending_ranking import LogPosition, RankedTrending, TrendingChanges
+from paperfeed.store.trending_ranking import (
+    LogPosition,
+    RankedTrending,
+    TrendingChanges,
+    read_ledger_changes,
+)
 from paperfeed.store.trending_rows import SCORE_COLUMNS, listed_at, merged_rows, trending_row
 
 _ACCOUNT = "id, email, display_name, github_handle, created_at"
-_KEYS = ", ".join(f"k_{w}" for w in WINDOWS)
 _RATE_KEEP = 3 * 86_400  # counters older than the longest window are dropped
-# Papers with a ledger row in (last id seen, id now]: a range read of the rowid.
-_CHANGED_PAPERS = "SELECT paper_id FROM trending_signals WHERE id > ? AND id <= ?"
 
 
 def _iso(when: datetime) -> str:
@@ -355,34 +356,18 @@ class SQLiteCommunityStore(RankedTrending, CommunityStore):
         with self._pool.read() as conn:
             cursor = conn.cursor()
             cursor.row_factory = None
-            generation, seq = cursor.execute(
-                "SELECT (SELECT n FROM trending_generation),"
-                " (SELECT coalesce(max(id), 0) FROM trending_signals)"
-            ).fetchone()
-            position = LogPosition(int(generation), int(seq))
-            if position == since:
-                return None
-            columns = f"s.paper_id, s.last_signal_at, {_KEYS}"
-            if since is None or since.generation != position.generation:
-                rows = cursor.execute(f"SELECT {columns} FROM trending_scores s").fetchall()
-                categories = cursor.execute(
-                    "SELECT c.paper_id, c.category FROM trending_scores s"
-                    " JOIN paper_categories c ON c.paper_id = s.paper_id"
-                ).fetchall()
-                return TrendingChanges(position, True, rows, categories)
-            span = (since.seq, position.seq)
-            rows = cursor.execute(
-                f"SELECT {columns} FROM trending_scores s WHERE s.paper_id IN ({_CHANGED_PAPERS})",
-                span,
-            ).fetchall()
-            categories = []
-            for chunk in chunks([row[0] for row in rows if not known(row[0])]):
-                categories += cursor.execute(
-                    "SELECT paper_id, category FROM paper_categories"
-                    f" WHERE paper_id IN ({marks(len(chunk))})",
-                    chunk,
-                ).fetchall()
-            return TrendingChanges(position, False, rows, categories)
+
+            def categories_of(paper_ids: list[str]) -> Sequence[tuple[str, str]]:
+                found: list[tuple[str, str]] = []
+                for chunk in chunks(paper_ids):
+                    found += cursor.execute(
+                        "SELECT paper_id, category FROM paper_categories"
+                        f" WHERE paper_id IN ({marks(len(chunk))})",
+                        chunk,
+                    ).fetchall()
+                return found
+
+            return read_ledger_changes(cursor, since, known, mark="?", categories_of=categories_of)
 
     def rebuild_trending(self, scorer: SignalScorer, params_json: str) -> int:
         with self._pool.write() as conn:
