@@ -22,7 +22,7 @@ import threading
 import time
 import unicodedata
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -314,19 +314,41 @@ class KeywordIndex:
             self._apply_pending(latest)
 
     def _create_empty(self) -> tuple[str, tantivy.Index, int]:
+        version, index, _ = self._new_version(0)
+        return version, index, 0
+
+    def _new_version(
+        self,
+        position: int,
+        documents: Iterable[list[KeywordDocument]] = (),
+        progress: Progress | None = None,
+        *,
+        threads: int = 1,
+    ) -> tuple[str, tantivy.Index, int]:
+        """A new version holding ``documents``, as of the log's ``position``, made the
+        current one: (its name, the index, how many documents it holds). A failure
+        leaves no folder behind."""
         version, folder = self._new_folder()
+        count = 0
         try:
             index = _open_tantivy(folder, create=True)
-            with _writer(index) as writer:
+            with _writer(index, threads=threads) as writer:
                 assert writer is not None  # a fresh folder has no other writer
-                _write_checkpoint(writer, 0)
+                for batch in documents:
+                    for doc in batch:
+                        writer.add_document(_document(doc))
+                    count += len(batch)
+                    if progress:
+                        progress(count, count)
+                _write_checkpoint(writer, position)
                 writer.commit()
+                writer.wait_merging_threads()
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
         self._switch_to(version)
         index.reload()
-        return version, index, 0
+        return version, index, count
 
     def _check(self) -> None:
         """Follow a version switch made elsewhere, reload what others committed, and
@@ -394,27 +416,9 @@ class KeywordIndex:
         return done
 
     def _rebuild(self, progress: Progress | None = None) -> int:
-        version, folder = self._new_folder()
-        try:
-            index = _open_tantivy(folder, create=True)
-            start = self.store.latest_keyword_change()
-            count = 0
-            with _writer(index, threads=0) as writer:
-                assert writer is not None  # a fresh folder has no other writer
-                for batch in self.store.iter_keyword_documents(batch_size=CATCH_UP_BATCH):
-                    for doc in batch:
-                        writer.add_document(_document(doc))
-                    count += len(batch)
-                    if progress:
-                        progress(count, count)
-                _write_checkpoint(writer, start)
-                writer.commit()
-                writer.wait_merging_threads()
-        except BaseException:
-            shutil.rmtree(folder, ignore_errors=True)
-            raise
-        self._switch_to(version)
-        index.reload()
+        start = self.store.latest_keyword_change()
+        documents = self.store.iter_keyword_documents(batch_size=CATCH_UP_BATCH)
+        version, index, count = self._new_version(start, documents, progress, threads=0)
         self._index, self._version, self._applied = index, version, start
         self._catch_up(index)  # what changed while it was being built
         return count
