@@ -36,6 +36,7 @@ def rank_trending(
     span = ACTIVE_FOR[window]
     ranked = store.trending_ids(
         window,
+        model,
         category=category or ALL_CATEGORIES,
         active_since=None if span is None else now - span,
         limit=limit,
@@ -65,7 +66,7 @@ def explain_paper(
     """Recompute a paper's scores from its signals (and show the incremental ones beside)."""
     now = time.time() if now is None else now
     signals = store.paper_signals(paper_id)
-    row = store.trending_rows([paper_id]).get(paper_id)
+    row = store.trending_rows([paper_id], model).get(paper_id)
     views = {w: model.explain(signals, w, now) for w in WINDOWS}
     stored = {w: model.score(row.keys[w] if row else None, w, now) for w in WINDOWS}
     return Explanation(paper_id, row, views, stored)

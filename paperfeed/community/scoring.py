@@ -17,6 +17,8 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import numpy as np
+import numpy.typing as npt
 import orjson
 
 from paperfeed.store.community import SIGNAL_KINDS, WINDOWS, Signal, SignalKind, Window
@@ -53,15 +55,20 @@ class TrendingModel:
             w: (math.log(2) / (h * 3600.0) if h is not None else 0.0)
             for w, h in self.half_lives.items()
         }
-        self._rates = tuple(self.rates[w] for w in WINDOWS)
+        self._rates = np.array([self.rates[w] for w in WINDOWS])
+        self._weights = np.array([self.weights[kind] for kind in SIGNAL_KINDS])
 
-    def log_magnitudes(self, kind: SignalKind, amount: float, at: float) -> tuple[float, ...]:
-        weighted = self.weights[kind] * amount
-        if weighted <= 0:
-            return tuple(-math.inf for _ in WINDOWS)
-        base = math.log(weighted)
-        offset = at - EPOCH
-        return tuple(base + rate * offset for rate in self._rates)
+    def log_magnitudes(
+        self,
+        kinds: npt.NDArray[np.intp],
+        amounts: npt.NDArray[np.float64],
+        ats: npt.NDArray[np.float64],
+    ) -> npt.NDArray[np.float64]:
+        weighted = self._weights[kinds] * amounts
+        with np.errstate(divide="ignore", invalid="ignore"):
+            base = np.where(weighted > 0, np.log(weighted), -np.inf)
+        magnitudes: npt.NDArray[np.float64] = base[:, None] + (ats - EPOCH)[:, None] * self._rates
+        return magnitudes
 
     def score(self, key: float | None, window: Window, now: float) -> float:
         """The score at ``now`` of a stored key."""

@@ -3,11 +3,11 @@
 Engine-neutral interface; ``store/sqlite/community.py`` implements it for SQLite.
 Addresses arrive validated and normalised (``paperfeed.web.forms.normalise_email``),
 the same key as subscribers, so an account and a subscription with one address are
-one person. Each paper's trending keys are kept up to date in the same transaction as
-the signal that moves them (see ``paperfeed.store.logsum`` and docs/community.md), and
-each process ranks the views in memory, catching up from the append-only ledger
-(``paperfeed.store.trending_ranking``); the decay model itself (weights, half-lives)
-is the caller's ``SignalScorer``.
+one person. Signals are appended to a ledger in the transaction that records them; each
+process ranks the views in memory from a snapshot of every paper's keys plus the ledger
+past it (see ``paperfeed.store.logsum``, ``paperfeed.store.trending_ranking`` and
+docs/community.md); the decay model itself (weights, half-lives) is the caller's
+``SignalScorer``.
 """
 
 from __future__ import annotations
@@ -17,6 +17,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal, Protocol
+
+import numpy as np
+import numpy.typing as npt
 
 Window = Literal["today", "week", "month", "all"]
 WINDOWS: tuple[Window, ...] = ("today", "week", "month", "all")
@@ -49,10 +52,17 @@ class Signal:
 
 
 class SignalScorer(Protocol):
-    """The decay model: one log-magnitude per window for a positive signal."""
+    """The decay model: one log-magnitude per window for each signal of a batch."""
 
-    def log_magnitudes(self, kind: SignalKind, amount: float, at: float) -> tuple[float, ...]:
-        """``ln(weight * amount) + lambda_w * (at - t0)`` for each of ``WINDOWS``."""
+    def log_magnitudes(
+        self,
+        kinds: npt.NDArray[np.intp],
+        amounts: npt.NDArray[np.float64],
+        ats: npt.NDArray[np.float64],
+    ) -> npt.NDArray[np.float64]:
+        """``ln(weight * amount) + lambda_w * (at - t0)``, one row per signal (``kinds``:
+        indexes into ``SIGNAL_KINDS``; ``amounts`` positive), one column per ``WINDOWS``;
+        ``-inf`` where the weight is zero."""
         ...
 
 
@@ -223,7 +233,7 @@ class CommunityStore(ABC):
 
     @abstractmethod
     def record_signals(self, signals: Sequence[Signal], scorer: SignalScorer) -> None:
-        """Append signals to the ledger and move the papers' keys, in one transaction."""
+        """Append signals to the ledger, in one transaction (readers add them to the keys)."""
 
     @abstractmethod
     def paper_signals(self, paper_id: str) -> list[Signal]:
@@ -231,13 +241,17 @@ class CommunityStore(ABC):
         its upvotes and saves as they stand, and the other kinds from the ledger."""
 
     @abstractmethod
-    def trending_rows(self, paper_ids: Sequence[str]) -> dict[str, TrendingRow]:
-        """Counts and keys of these papers (papers without any signal are absent)."""
+    def trending_rows(
+        self, paper_ids: Sequence[str], scorer: SignalScorer
+    ) -> dict[str, TrendingRow]:
+        """Counts and keys of these papers as of the ledger now (papers without any
+        signal are absent); ``scorer`` turns signals past the stored snapshot into keys."""
 
     @abstractmethod
     def trending_ids(
         self,
         window: Window,
+        scorer: SignalScorer,
         *,
         category: str = ALL_CATEGORIES,
         active_since: float | None = None,
@@ -246,7 +260,7 @@ class CommunityStore(ABC):
     ) -> list[tuple[str, float]]:
         """Paper ids and keys, highest key first (ties by paper id), of papers with a
         signal since ``active_since``: ranked in this process's memory, after catching
-        up with the ledger."""
+        up with the ledger (``scorer`` turns the signals it adds into keys)."""
 
     @abstractmethod
     def rebuild_trending(self, scorer: SignalScorer, params_json: str) -> int:

@@ -1,15 +1,17 @@
 """Trending views ranked in memory, kept up to date from the signal ledger.
 
-Each serving process holds every scored paper's keys (one array per view), the time of
-its last signal (the "active in the span" test) and, per category, the papers in it.
-It is built once from ``trending_scores`` (one row per paper) and then caught up on
-read: the ledger ``trending_signals`` is append-only and its ``id`` grows in commit
-order (writers are serialised by both engines), so the papers changed since the last
-look are those of the ledger rows past the last ``id`` seen, a sequential read. Their
-rows are re-read whole, so catching up twice, or seeing a newer row than the ledger
-position, changes nothing. ``paperfeed trending rebuild`` rewrites keys without
-appending to the ledger; it bumps a generation number instead, and a process that sees
-a new generation reloads everything.
+Each serving process holds every scored paper's counts, keys (one array per view), the
+time of its last signal (the "active in the span" test) and, per category, the papers
+in it. The ledger ``trending_signals`` is append-only and its ``id`` grows in commit
+order (writers are serialised by both engines). ``trending_scores`` is a snapshot of
+it: one row per paper with everything up to the ledger id in ``trending_fold``, folded
+in by a writer once enough rows piled up past it (``RankedTrending.trending_fold_rows``)
+rather than rewritten with every batch. A process builds its ranking from the snapshot
+plus the ledger rows past it, then catches up on read by adding the ledger rows past
+the last id it saw, a sequential read, with the same arithmetic as the fold
+(``trending_rows.add_signals``). ``paperfeed trending rebuild`` rewrites the snapshot
+without appending to the ledger; it bumps a generation number instead, and a process
+that sees a new generation reloads everything.
 
 Ranking a view is a mask and an ``argpartition``-like cut over at most every scored
 paper, then a sort of the page: ties are broken by paper id, as the index walks it
@@ -29,10 +31,24 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from paperfeed.store.community import ALL_CATEGORIES, WINDOWS, Window
+from paperfeed.store.community import (
+    ALL_CATEGORIES,
+    SIGNAL_KINDS,
+    WINDOWS,
+    SignalScorer,
+    TrendingRow,
+    Window,
+)
+from paperfeed.store.trending_rows import SCORE_COLUMNS, ScoreArrays, SignalBatch, add_signals
 
 ScoreRow = Sequence[Any]
-"""``(paper_id, last_signal_at, k_today, k_week, k_month, k_all)``; a key may be ``None``."""
+"""A snapshot row: ``paper_id`` then ``SCORE_COLUMNS`` (counts, last signal, keys; a key
+may be ``None``)."""
+
+RELOAD_AFTER = 100_000
+"""A process this many ledger rows behind a newer snapshot reloads it instead."""
+
+_COUNTS = len(SIGNAL_KINDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,12 +61,14 @@ class LogPosition:
 
 @dataclass(frozen=True, slots=True)
 class TrendingChanges:
-    """Rows of the papers changed since a position (``full``: of every scored paper),
-    and the categories of those papers."""
+    """What to apply to reach ``position``: with ``full``, the snapshot's rows (every
+    scored paper) to start from; then the ledger's signals to add, in ledger order; and
+    the categories of the papers the ranking did not know."""
 
     position: LogPosition
     full: bool
     rows: Sequence[ScoreRow]
+    signals: SignalBatch
     categories: Sequence[tuple[str, str]]
 
 
@@ -87,7 +105,8 @@ class TrendingRanking:
 
     ``refresh_seconds`` bounds how often a read asks the store whether the ledger moved
     (0: on every read; the question is one indexed ``max(id)``); ``invalidate`` makes the
-    next read ask regardless (after this process wrote).
+    next read ask regardless (after this process wrote). Signals read from the ledger
+    are turned into keys by the scorer of the read that found them.
     """
 
     def __init__(self, feed: TrendingFeed, *, refresh_seconds: float = 0.0) -> None:
@@ -101,8 +120,9 @@ class TrendingRanking:
     def _reset(self) -> None:
         self._ids: list[str] = []
         self._index: dict[str, int] = {}
-        self._keys = np.full((len(WINDOWS), 0), -np.inf)
+        self._counts = np.zeros((_COUNTS, 0), dtype=np.int64)
         self._last = np.zeros(0)
+        self._keys = np.full((len(WINDOWS), 0), -np.inf)
         self._members: dict[str, _Members] = {}
 
     def invalidate(self) -> None:
@@ -118,6 +138,7 @@ class TrendingRanking:
     def top(
         self,
         window: Window,
+        scorer: SignalScorer,
         *,
         category: str = ALL_CATEGORIES,
         active_since: float | None = None,
@@ -127,15 +148,41 @@ class TrendingRanking:
         """Paper ids and keys, highest key first (ties by paper id), of the papers with
         a key in ``window`` and a signal since ``active_since``."""
         with self._lock:
-            self.catch_up_locked()
+            self.catch_up_locked(scorer)
             return self._top(WINDOWS.index(window), category, active_since, limit, offset)
 
-    def catch_up(self) -> None:
+    def rows(self, paper_ids: Sequence[str], scorer: SignalScorer) -> dict[str, TrendingRow]:
+        """Counts and keys of these papers as of the ledger now (unscored ones absent)."""
+        with self._lock:
+            self.catch_up_locked(scorer)
+            found = {}
+            for paper_id in paper_ids:
+                position = self._index.get(paper_id)
+                if position is not None:
+                    found[paper_id] = self._row(paper_id, position)
+            return found
+
+    def _row(self, paper_id: str, position: int) -> TrendingRow:
+        upvotes, saves, hf_upvotes, stars = (int(c) for c in self._counts[:, position])
+        keys = self._keys[:, position].tolist()
+        return TrendingRow(
+            paper_id=paper_id,
+            upvotes=upvotes,
+            saves=saves,
+            hf_upvotes=hf_upvotes,
+            stars=stars,
+            last_signal_at=float(self._last[position]),
+            keys={
+                w: None if key == -math.inf else key for w, key in zip(WINDOWS, keys, strict=True)
+            },
+        )
+
+    def catch_up(self, scorer: SignalScorer) -> None:
         """Read what the ledger gained since the last look (the whole store at first)."""
         with self._lock:
-            self.catch_up_locked()
+            self.catch_up_locked(scorer)
 
-    def catch_up_locked(self) -> None:
+    def catch_up_locked(self, scorer: SignalScorer) -> None:
         now = time.monotonic()
         if now - self._checked_at < self._refresh_seconds:
             return
@@ -145,24 +192,31 @@ class TrendingRanking:
             return
         if changes.full:
             self._reset()
-        self._apply(changes)
+        self._apply(changes, scorer)
         self._position = changes.position
 
-    def _apply(self, changes: TrendingChanges) -> None:
-        rows = changes.rows
-        new_ids = [row[0] for row in rows if row[0] not in self._index]
+    def _apply(self, changes: TrendingChanges, scorer: SignalScorer) -> None:
         first_new = len(self._ids)
-        self._grow(first_new + len(new_ids))
-        for paper_id in new_ids:
-            self._index[paper_id] = len(self._ids)
-            self._ids.append(paper_id)
-        if rows:
-            positions = np.fromiter(
-                (self._index[row[0]] for row in rows), dtype=np.int64, count=len(rows)
+        self._place(changes.rows)
+        signals = changes.signals
+        if len(signals):
+            self._add_papers(signals.paper_ids)
+            index = self._index
+            rows = np.fromiter(
+                (index[paper_id] for paper_id in signals.paper_ids),
+                dtype=np.intp,
+                count=len(signals),
             )
-            self._last[positions] = [row[1] for row in rows]
-            keys = np.array([row[2:] for row in rows], dtype=np.float64).T  # None -> nan
-            self._keys[:, positions] = np.where(np.isnan(keys), -np.inf, keys)
+            touched, local = np.unique(rows, return_inverse=True)
+            values = ScoreArrays(
+                self._counts[:, touched].T.copy(),
+                self._last[touched],
+                self._keys[:, touched].T.copy(),
+            )
+            add_signals(values, local.reshape(-1), signals, scorer)
+            self._counts[:, touched] = values.counts.T
+            self._last[touched] = values.last
+            self._keys[:, touched] = values.keys.T
         joined: dict[str, list[int]] = {}
         for paper_id, category in changes.categories:
             position = self._index.get(paper_id)
@@ -171,15 +225,39 @@ class TrendingRanking:
         for category, members in joined.items():
             self._members.setdefault(category, _Members()).extend(members)
 
+    def _add_papers(self, paper_ids: Sequence[str]) -> None:
+        new_ids = list(dict.fromkeys(p for p in paper_ids if p not in self._index))
+        self._grow(len(self._ids) + len(new_ids))
+        for paper_id in new_ids:
+            self._index[paper_id] = len(self._ids)
+            self._ids.append(paper_id)
+
+    def _place(self, rows: Sequence[ScoreRow]) -> None:
+        """Store rows (``paper_id`` then ``SCORE_COLUMNS``), adding unknown papers."""
+        if not rows:
+            return
+        self._add_papers([row[0] for row in rows])
+        positions = np.fromiter(
+            (self._index[row[0]] for row in rows), dtype=np.int64, count=len(rows)
+        )
+        values = np.array([row[1:] for row in rows], dtype=np.float64).T  # None -> nan
+        self._counts[:, positions] = values[:_COUNTS]
+        self._last[positions] = values[_COUNTS]
+        keys = values[_COUNTS + 1 :]
+        self._keys[:, positions] = np.where(np.isnan(keys), -np.inf, keys)
+
     def _grow(self, size: int) -> None:
         if size <= self._keys.shape[1]:
             return
         capacity = max(size, 2 * self._keys.shape[1], 1024)
-        keys = np.full((len(WINDOWS), capacity), -np.inf)
-        keys[:, : self._keys.shape[1]] = self._keys
+        used = self._keys.shape[1]
+        counts = np.zeros((_COUNTS, capacity), dtype=np.int64)
+        counts[:, :used] = self._counts
         last = np.zeros(capacity)
-        last[: len(self._last)] = self._last
-        self._keys, self._last = keys, last
+        last[:used] = self._last
+        keys = np.full((len(WINDOWS), capacity), -np.inf)
+        keys[:, :used] = self._keys
+        self._counts, self._last, self._keys = counts, last, keys
 
     def _top(
         self, view: int, category: str, active_since: float | None, limit: int, offset: int
@@ -226,7 +304,47 @@ class TrendingRanking:
         return [int(p) for p in above] + [int(p) for p in tied]
 
 
-_SCORE_COLUMNS = "s.paper_id, s.last_signal_at, " + ", ".join(f"s.k_{w}" for w in WINDOWS)
+def fold_state(cursor: Any) -> tuple[int, int]:
+    """The last ledger id in the snapshot, and the last one written."""
+    folded, seq = cursor.execute(
+        "SELECT (SELECT coalesce(max(seq), 0) FROM trending_fold),"
+        " (SELECT coalesce(max(id), 0) FROM trending_signals)"
+    ).fetchone()
+    return int(folded), int(seq)
+
+
+def ledger_signals(cursor: Any, after: int, upto: int, *, mark: str) -> SignalBatch:
+    """The ledger's signals with ids in ``(after, upto]``, in ledger order."""
+    rows = cursor.execute(
+        "SELECT paper_id, kind, amount, at FROM trending_signals"
+        f" WHERE id > {mark} AND id <= {mark} ORDER BY id",
+        (after, upto),
+    ).fetchall()
+    return SignalBatch.from_rows(rows)
+
+
+def rebuild_snapshot(cursor: Any, write: Callable[[SignalBatch], None], *, mark: str) -> int:
+    """Every ledger row given to ``write`` (which adds them to an emptied snapshot) in
+    ledger order, as folds add them, then the snapshot marked whole; counts papers."""
+    rows = cursor.execute(
+        "SELECT paper_id, kind, amount, at FROM trending_signals ORDER BY id"
+    ).fetchall()
+    for start in range(0, len(rows), _REBUILD_ROWS):
+        write(SignalBatch.from_rows(rows[start : start + _REBUILD_ROWS]))
+    record_fold(cursor, fold_state(cursor)[1], mark=mark)
+    return len({row[0] for row in rows})
+
+
+_REBUILD_ROWS = 100_000
+
+
+def record_fold(cursor: Any, seq: int, *, mark: str) -> None:
+    """The snapshot now holds every ledger row up to ``seq``."""
+    cursor.execute(
+        f"INSERT INTO trending_fold (id, seq) VALUES (1, {mark})"
+        " ON CONFLICT (id) DO UPDATE SET seq = excluded.seq",
+        (seq,),
+    )
 
 
 def read_ledger_changes(
@@ -239,31 +357,37 @@ def read_ledger_changes(
 ) -> TrendingChanges | None:
     """What the ledger gained since ``since``, through either engine's DB-API cursor
     (rows as tuples; ``mark``: its parameter placeholder; ``categories_of``: reads the
-    categories of papers the ranking does not know yet). The position is read first:
-    rows read after it may be newer still, which a later catching up re-reads
-    harmlessly. A new rebuild generation, or no position yet, reads everything."""
-    generation, seq = cursor.execute(
+    categories of papers the ranking does not know yet), read in one snapshot of the
+    database. A new rebuild generation, no position yet, or a position far behind a
+    newer snapshot reads the snapshot and the ledger past it."""
+    generation, folded, seq = cursor.execute(
         "SELECT (SELECT n FROM trending_generation),"
+        " (SELECT coalesce(max(seq), 0) FROM trending_fold),"
         " (SELECT coalesce(max(id), 0) FROM trending_signals)"
     ).fetchone()
     position = LogPosition(int(generation), int(seq))
     if position == since:
         return None
-    if since is None or since.generation != position.generation:
-        rows = cursor.execute(f"SELECT {_SCORE_COLUMNS} FROM trending_scores s").fetchall()
-        categories = cursor.execute(
-            "SELECT c.paper_id, c.category FROM trending_scores s"
-            " JOIN paper_categories c ON c.paper_id = s.paper_id"
-        ).fetchall()
-        return TrendingChanges(position, True, rows, categories)
-    # Papers with a ledger row in (last id seen, id now]: a range read of the key.
-    changed = f"SELECT paper_id FROM trending_signals WHERE id > {mark} AND id <= {mark}"
-    rows = cursor.execute(
-        f"SELECT {_SCORE_COLUMNS} FROM trending_scores s WHERE s.paper_id IN ({changed})",
-        (since.seq, position.seq),
+    full = (
+        since is None
+        or since.generation != position.generation
+        or since.seq > position.seq  # the ledger's last rows went with their papers
+        or (since.seq < folded and position.seq - since.seq > RELOAD_AFTER)
+    )
+    if not full:
+        assert since is not None
+        signals = ledger_signals(cursor, since.seq, position.seq, mark=mark)
+        new = [p for p in dict.fromkeys(signals.paper_ids) if not known(p)]
+        return TrendingChanges(position, False, (), signals, categories_of(new))
+    rows = cursor.execute(f"SELECT paper_id, {SCORE_COLUMNS} FROM trending_scores").fetchall()
+    categories = cursor.execute(
+        "SELECT c.paper_id, c.category FROM trending_scores s"
+        " JOIN paper_categories c ON c.paper_id = s.paper_id"
     ).fetchall()
-    categories = categories_of([row[0] for row in rows if not known(row[0])])
-    return TrendingChanges(position, False, rows, categories)
+    signals = ledger_signals(cursor, int(folded), position.seq, mark=mark)
+    snapshot = {row[0] for row in rows}
+    new = [p for p in dict.fromkeys(signals.paper_ids) if p not in snapshot]
+    return TrendingChanges(position, True, rows, signals, [*categories, *categories_of(new)])
 
 
 _RANKING_LOCK = threading.Lock()
@@ -277,10 +401,15 @@ class RankedTrending:
     _ranking: TrendingRanking | None = None
     trending_refresh_seconds = 0.0
     """How often a read may ask whether the ledger moved (0: every read; it is cheap)."""
+    trending_fold_rows = 50_000
+    """Ledger rows past the snapshot before a write folds them into ``trending_scores``:
+    one batch in fifty of a thousand votes pays for the others, whose pages it rewrites
+    once instead of fifty times; a process starting up adds at most this many."""
 
     def trending_ids(
         self,
         window: Window,
+        scorer: SignalScorer,
         *,
         category: str = ALL_CATEGORIES,
         active_since: float | None = None,
@@ -290,8 +419,18 @@ class RankedTrending:
         if window not in WINDOWS:
             raise ValueError(f"unknown trending window {window!r}")
         return self._trending_ranking().top(
-            window, category=category, active_since=active_since, limit=limit, offset=offset
+            window,
+            scorer,
+            category=category,
+            active_since=active_since,
+            limit=limit,
+            offset=offset,
         )
+
+    def trending_rows(
+        self, paper_ids: Sequence[str], scorer: SignalScorer
+    ) -> dict[str, TrendingRow]:
+        return self._trending_ranking().rows(paper_ids, scorer)
 
     def _trending_ranking(self) -> TrendingRanking:
         with _RANKING_LOCK:

@@ -1,7 +1,8 @@
-"""Trending keys from stored rows: the same arithmetic for every engine.
+"""Trending keys from stored rows: the same arithmetic for every engine and process.
 
-Each engine loads the ``trending_scores`` rows of the papers a batch of signals touches,
-and these functions turn them and the signals into the values to write back.
+A batch of signals is added to papers' counts, last signal time and keys at once, in
+arrays: by a writer folding the ledger into ``trending_scores`` (``merged_rows``), and
+by each serving process catching its in-memory ranking up (``add_signals``).
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
-from paperfeed.store.community import WINDOWS, Signal, SignalKind, SignalScorer, TrendingRow
+from paperfeed.store.community import SIGNAL_KINDS, WINDOWS, Signal, SignalKind, SignalScorer
 from paperfeed.store.logsum import merge_log_terms_many
 from paperfeed.store.rows import to_date, to_datetime
 
@@ -24,13 +26,79 @@ COUNT_COLUMN: dict[SignalKind, str] = {
     "hf_upvote": "hf_upvotes",
     "star": "stars",
 }
+"""Each kind's count column, in ``SIGNAL_KINDS`` order."""
+assert tuple(COUNT_COLUMN) == SIGNAL_KINDS
 
 SCORE_COLUMNS = "upvotes, saves, hf_upvotes, stars, last_signal_at, " + ", ".join(
     f"k_{w}" for w in WINDOWS
 )
 """A ``trending_scores`` row after its ``paper_id``, in the order ``merged_rows`` uses."""
 
-_KIND_COLUMN = {kind: index for index, kind in enumerate(COUNT_COLUMN)}
+_KIND_INDEX = {kind: index for index, kind in enumerate(SIGNAL_KINDS)}
+
+
+@dataclass(frozen=True, slots=True)
+class SignalBatch:
+    """Signals as columns (ledger order), so a batch is added in a few array steps."""
+
+    paper_ids: Sequence[str]
+    kinds: npt.NDArray[np.intp]
+    """Indexes into ``SIGNAL_KINDS``."""
+    amounts: npt.NDArray[np.float64]
+    ats: npt.NDArray[np.float64]
+
+    def __len__(self) -> int:
+        return len(self.paper_ids)
+
+    @classmethod
+    def of(cls, signals: Sequence[Signal]) -> SignalBatch:
+        return cls.from_rows([(s.paper_id, s.kind, s.amount, s.at) for s in signals])
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[Sequence[Any]]) -> SignalBatch:
+        """From ``(paper_id, kind, amount, at)`` rows, as the ledger stores them."""
+        count = len(rows)
+        return cls(
+            [row[0] for row in rows],
+            np.fromiter((_KIND_INDEX[row[1]] for row in rows), dtype=np.intp, count=count),
+            np.fromiter((row[2] for row in rows), dtype=np.float64, count=count),
+            np.fromiter((row[3] for row in rows), dtype=np.float64, count=count),
+        )
+
+
+@dataclass(slots=True)
+class ScoreArrays:
+    """Some papers' values, one row each: counts per kind, last positive signal time,
+    and keys per view (``-inf``: an empty sum)."""
+
+    counts: npt.NDArray[np.int64]
+    last: npt.NDArray[np.float64]
+    keys: npt.NDArray[np.float64]
+
+    @classmethod
+    def empty(cls, papers: int) -> ScoreArrays:
+        return cls(
+            np.zeros((papers, len(SIGNAL_KINDS)), dtype=np.int64),
+            np.zeros(papers),
+            np.full((papers, len(WINDOWS)), -np.inf),
+        )
+
+
+def add_signals(
+    values: ScoreArrays,
+    rows: npt.NDArray[np.intp],
+    batch: SignalBatch,
+    scorer: SignalScorer,
+) -> None:
+    """Add ``batch`` to ``values`` in place, signal ``i`` to row ``rows[i]``."""
+    if not len(batch):
+        return
+    np.add.at(values.counts, (rows, batch.kinds), np.rint(batch.amounts).astype(np.int64))
+    positive = batch.amounts > 0
+    np.maximum.at(values.last, rows[positive], batch.ats[positive])
+    magnitudes = scorer.log_magnitudes(batch.kinds, np.abs(batch.amounts), batch.ats)
+    signs = np.where(positive, 1.0, -1.0)
+    values.keys = merge_log_terms_many(values.keys, rows, signs, magnitudes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,37 +112,29 @@ class MergedRow:
 
 
 def merged_rows(
-    current: Mapping[str, Sequence[Any]], signals: Sequence[Signal], scorer: SignalScorer
+    current: Mapping[str, Sequence[Any]], batch: SignalBatch, scorer: SignalScorer
 ) -> list[MergedRow]:
-    """Each touched paper's counts, last positive signal time and keys after ``signals``.
+    """Each touched paper's counts, last positive signal time and keys after ``batch``.
 
     ``current`` maps paper ids to their stored ``SCORE_COLUMNS`` (absent: no row yet).
-    The keys of the whole batch are merged in one vectorised step.
     """
     papers: dict[str, int] = {}
-    for signal in signals:
-        papers.setdefault(signal.paper_id, len(papers))
-    counts = [[0, 0, 0, 0] for _ in papers]
-    last = [0.0] * len(papers)
-    keys = np.full((len(papers), len(WINDOWS)), -np.inf)
-    for paper_id, row in papers.items():
-        stored = current.get(paper_id)
-        if stored is not None:
-            counts[row] = [int(value) for value in stored[:4]]
-            last[row] = float(stored[4])
-            keys[row] = [-np.inf if key is None else key for key in stored[5:]]
-    rows = np.empty(len(signals), dtype=np.intp)
-    signs = np.empty(len(signals))
-    magnitudes = np.empty((len(signals), len(WINDOWS)))
-    for index, signal in enumerate(signals):
-        row = papers[signal.paper_id]
-        rows[index] = row
-        signs[index] = 1.0 if signal.amount > 0 else -1.0
-        magnitudes[index] = scorer.log_magnitudes(signal.kind, abs(signal.amount), signal.at)
-        counts[row][_KIND_COLUMN[signal.kind]] += round(signal.amount)
-        if signal.amount > 0:
-            last[row] = max(last[row], signal.at)
-    merged = merge_log_terms_many(keys, rows, signs, magnitudes).tolist()
+    rows = np.fromiter(
+        (papers.setdefault(paper_id, len(papers)) for paper_id in batch.paper_ids),
+        dtype=np.intp,
+        count=len(batch),
+    )
+    values = ScoreArrays.empty(len(papers))
+    stored = [(row, current[paper_id]) for paper_id, row in papers.items() if paper_id in current]
+    if stored:
+        at = np.fromiter((row for row, _ in stored), dtype=np.intp, count=len(stored))
+        table = np.array([row for _, row in stored], dtype=np.float64)  # None -> nan
+        values.counts[at] = table[:, : len(SIGNAL_KINDS)]
+        values.last[at] = table[:, len(SIGNAL_KINDS)]
+        keys = table[:, len(SIGNAL_KINDS) + 1 :]
+        values.keys[at] = np.where(np.isnan(keys), -np.inf, keys)
+    add_signals(values, rows, batch, scorer)
+    counts, last, keys = values.counts.tolist(), values.last.tolist(), values.keys.tolist()
     return [
         MergedRow(
             paper_id,
@@ -82,23 +142,11 @@ def merged_rows(
             (
                 *counts[row],
                 last[row],
-                *(None if key == -math.inf else key for key in merged[row]),
+                *(None if key == -math.inf else key for key in keys[row]),
             ),
         )
         for paper_id, row in papers.items()
     ]
-
-
-def trending_row(row: Mapping[str, Any]) -> TrendingRow:
-    return TrendingRow(
-        paper_id=row["paper_id"],
-        upvotes=row["upvotes"],
-        saves=row["saves"],
-        hf_upvotes=row["hf_upvotes"],
-        stars=row["stars"],
-        last_signal_at=row["last_signal_at"],
-        keys={window: row[f"k_{window}"] for window in WINDOWS},
-    )
 
 
 def listed_at(announced: str | date | None, first_seen: str | datetime) -> float:

@@ -23,7 +23,7 @@ from paperfeed.config import Settings
 from paperfeed.mail import MailSettings
 from paperfeed.security import TokenSigner
 from paperfeed.store.base import PaperStore, StoredPaper
-from paperfeed.store.community import Account
+from paperfeed.store.community import Account, SignalScorer
 from paperfeed.web.cache import Rendered
 from paperfeed.web.csrf import COOKIE as CSRF_COOKIE
 from paperfeed.web.csrf import MAX_AGE as CSRF_MAX_AGE
@@ -110,10 +110,10 @@ async def current_viewer(request: Request) -> Viewer | None:
 
 
 def card_signals(
-    store: PaperStore, papers: Sequence[StoredPaper], viewer: Viewer | None
+    store: PaperStore, scorer: SignalScorer, papers: Sequence[StoredPaper], viewer: Viewer | None
 ) -> dict[str, CardSignals]:
     ids = [p.paper.id for p in papers]
-    rows = store.trending_rows(ids)
+    rows = store.trending_rows(ids, scorer)
     upvoted: set[str] = set()
     saved: set[str] = set()
     if viewer is not None:
@@ -139,7 +139,7 @@ def page_context(
     """Template variables for cards: signals, the viewer, their form token, where to return."""
     path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return {
-        "signals": card_signals(store, papers, viewer),
+        "signals": card_signals(store, community_web(request).model, papers, viewer),
         "viewer": viewer,
         "csrf_token": viewer.csrf_token if viewer else "",
         "next_url": path,

@@ -48,12 +48,12 @@ def test_first_import_counts_on_the_featured_day_then_only_gains(
     store.upsert_papers([hf_paper(20, 55)], source="hf-daily")  # type: ignore[list-item]
     again = import_hf_signals(store, community, model)
     assert (again.upvotes, again.repos) == (8, 1)
-    row = store.trending_rows(["2603.01001"])["2603.01001"]
+    row = store.trending_rows(["2603.01001"], model)["2603.01001"]
     assert (row.hf_upvotes, row.stars) == (20, 55)
 
     store.upsert_papers([hf_paper(18, 50)], source="hf-daily")  # type: ignore[list-item]
     import_hf_signals(store, community, model)
-    row = store.trending_rows(["2603.01001"])["2603.01001"]
+    row = store.trending_rows(["2603.01001"], model)["2603.01001"]
     assert (row.hf_upvotes, row.stars) == (20, 55)  # drops count nothing
     assert [s for _, s in store.star_history("example-lab/tinvnn")] == [40, 55, 50]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -20,7 +21,7 @@ from hypothesis import strategies as st
 
 from paperfeed.community.cli import trending
 from paperfeed.community.scoring import ACTIVE_FOR, TrendingModel
-from paperfeed.store import PaperStore, open_store
+from paperfeed.store import PaperStore, open_store, trending_ranking
 from paperfeed.store.community import (
     ALL_CATEGORIES,
     WINDOWS,
@@ -31,7 +32,12 @@ from paperfeed.store.community import (
     Window,
 )
 from paperfeed.store.logsum import merge_log_terms, merge_log_terms_many
-from paperfeed.store.trending_ranking import LogPosition, TrendingChanges, TrendingRanking
+from paperfeed.store.trending_ranking import (
+    LogPosition,
+    RankedTrending,
+    TrendingChanges,
+    TrendingRanking,
+)
 from tests.community.conftest import community_settings, new_account
 from tests.factories import make_paper
 
@@ -46,6 +52,7 @@ PAPERS: dict[str, tuple[str, ...]] = {
     "2603.02006": ("hep-th", "cs.LG"),
 }
 IDS = sorted(PAPERS)
+SCORER = community_settings().trending_model()
 VIEWS = [(w, c) for w in WINDOWS for c in (ALL_CATEGORIES, "cs.LG", "hep-th", "cs.CV")]
 
 
@@ -83,7 +90,11 @@ def served(
 ) -> list[tuple[str, float]]:
     span = ACTIVE_FOR[window]
     ranked = store.trending_ids(
-        window, category=category, active_since=None if span is None else NOW - span, limit=page
+        window,
+        model,
+        category=category,
+        active_since=None if span is None else NOW - span,
+        limit=page,
     )
     return [(paper_id, model.score(key, window, NOW)) for paper_id, key in ranked]
 
@@ -114,6 +125,8 @@ def scene(store: PaperStore, store_url: str, model: TrendingModel) -> Iterator[S
         source="jsonl",
     )
     accounts = [new_account(store, f"voter{i}").id for i in range(4)]
+    assert isinstance(store, RankedTrending)
+    store.trending_fold_rows = 3  # the snapshot moves every few writes, not every 50,000
     reader = open_store(store_url)  # another process's view of the same database
     try:
         yield Scene(store, reader, store_url, model, accounts, Ledger())
@@ -201,6 +214,62 @@ def test_a_fresh_process_and_a_long_running_one_agree(scene: Scene) -> None:
         assert_matches(long_running, expected(scene.ledger, scene.model, window, category))
 
 
+def test_the_snapshot_and_the_ledger_past_it_add_up_to_every_signal(scene: Scene) -> None:
+    # The writer folds every third ledger row: a fresh process starts from a snapshot
+    # with signals past it, a long-running one has added them one write at a time.
+    for number in range(8):
+        apply(scene, ("mark", "upvote", number % 4, IDS[number % 3], float(number)))
+        apply(scene, ("signal", "hf_upvote", number + 1, IDS[3], float(number) / 3))
+        served(scene.reader, scene.model, "week", ALL_CATEGORIES)
+    apply(scene, ("unmark", "upvote", 1, IDS[1], 0.0))
+    long_running = scene.reader.trending_rows(IDS, scene.model)
+    with open_store(scene.store_url) as fresh:
+        started = fresh.trending_rows(IDS, scene.model)
+        assert started.keys() == long_running.keys()
+        for paper_id, row in started.items():
+            other = long_running[paper_id]
+            assert row.upvotes == other.upvotes and row.hf_upvotes == other.hf_upvotes
+            assert row.keys == pytest.approx(other.keys, rel=1e-12)
+        for window, category in VIEWS:
+            want = expected(scene.ledger, scene.model, window, category)
+            assert_matches(served(fresh, scene.model, window, category), want)
+    counts = {p: (r.upvotes, r.hf_upvotes) for p, r in long_running.items()}
+    assert counts == {IDS[0]: (3, 0), IDS[1]: (2, 0), IDS[2]: (2, 0), IDS[3]: (0, 36)}
+
+
+def test_a_process_far_behind_reloads_the_snapshot(
+    scene: Scene, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    apply(scene, ("mark", "upvote", 0, IDS[0], 1.0))
+    served(scene.reader, scene.model, "all", ALL_CATEGORIES)
+    monkeypatch.setattr(trending_ranking, "RELOAD_AFTER", 2)
+    for number in range(6):
+        apply(scene, ("signal", "star", number + 1, IDS[number % 2], 2.0))
+    for window, category in VIEWS:
+        want = expected(scene.ledger, scene.model, window, category)
+        assert_matches(served(scene.reader, scene.model, window, category), want)
+
+
+@pytest.mark.sqlite_only
+def test_a_store_from_before_snapshots_keeps_its_scores(scene: Scene) -> None:
+    # Before migration 0009 every write kept trending_scores whole: the migration marks
+    # the whole ledger as folded, so nothing is counted twice.
+    for number in range(5):
+        apply(scene, ("mark", "upvote", number % 4, IDS[number % 2], float(number)))
+    scene.writer.rebuild_trending(scene.model, scene.model.params_json())
+    conn = sqlite3.connect(scene.store_url.removeprefix("sqlite:///"))
+    with conn:
+        conn.execute("DROP TABLE trending_fold")
+        conn.execute("DELETE FROM schema_migrations WHERE version = 9")
+    conn.close()
+    with open_store(scene.store_url) as migrated:
+        rows = migrated.trending_rows(IDS, scene.model)
+        assert {p: r.upvotes for p, r in rows.items()} == {IDS[0]: 2, IDS[1]: 2}
+        for window, category in VIEWS:
+            want = expected(scene.ledger, scene.model, window, category)
+            assert_matches(served(migrated, scene.model, window, category), want)
+
+
 def test_a_rebuild_with_new_weights_reaches_every_process(scene: Scene) -> None:
     apply(scene, ("mark", "upvote", 0, IDS[0], 1.0))
     apply(scene, ("signal", "star", 5, IDS[1], 1.0))
@@ -231,10 +300,11 @@ def test_explain_reads_marks_and_the_ledger(scene: Scene) -> None:
 
 
 class HandFeed:
-    """A feed over a list of rows, as an engine would serve it."""
+    """A feed over a list of snapshot rows, as an engine would serve it (no ledger:
+    the ``signals`` it returns are always empty)."""
 
     def __init__(self) -> None:
-        self.rows: dict[str, tuple[str, float, float, float, float, float]] = {}
+        self.rows: dict[str, tuple[str | float, ...]] = {}
         self.categories: dict[str, tuple[str, ...]] = {}
         self.seq = 0
         self.changed: list[tuple[int, str]] = []
@@ -242,7 +312,7 @@ class HandFeed:
 
     def set(self, paper_id: str, key: float, last: float, categories: tuple[str, ...]) -> None:
         self.seq += 1
-        self.rows[paper_id] = (paper_id, last, key, key, key, key)
+        self.rows[paper_id] = (paper_id, 0, 0, 0, 0, last, key, key, key, key)
         self.categories[paper_id] = categories
         self.changed.append((self.seq, paper_id))
 
@@ -259,6 +329,7 @@ class HandFeed:
             position,
             since is None,
             [self.rows[p] for p in sorted(ids)],
+            [],
             [(p, c) for p in sorted(ids) if not known(p) for c in self.categories[p]],
         )
 
@@ -273,10 +344,10 @@ def test_pages_follow_each_other_without_overlap(keys: list[float], page: int) -
         feed.set(f"p{number:03d}", key, NOW, ("cs.LG",) if number % 2 else ("hep-th",))
     ranking = TrendingRanking(feed)
     for category in (ALL_CATEGORIES, "cs.LG"):
-        whole = ranking.top("week", category=category, limit=len(keys))
+        whole = ranking.top("week", SCORER, category=category, limit=len(keys))
         pages: list[tuple[str, float]] = []
         for offset in range(0, len(keys), page):
-            pages += ranking.top("week", category=category, limit=page, offset=offset)
+            pages += ranking.top("week", SCORER, category=category, limit=page, offset=offset)
         assert pages == whole
         assert whole == sorted(whole, key=lambda item: (-item[1], item[0]))
 
@@ -285,12 +356,12 @@ def test_a_read_asks_the_store_at_most_once_per_refresh_interval() -> None:
     feed = HandFeed()
     feed.set("p1", 1.0, NOW, ("cs.LG",))
     ranking = TrendingRanking(feed, refresh_seconds=3600.0)
-    assert ranking.top("all", limit=5) == [("p1", 1.0)]
+    assert ranking.top("all", SCORER, limit=5) == [("p1", 1.0)]
     feed.set("p2", 2.0, NOW, ("cs.LG",))
-    assert ranking.top("all", limit=5) == [("p1", 1.0)] and feed.calls == 1
+    assert ranking.top("all", SCORER, limit=5) == [("p1", 1.0)] and feed.calls == 1
     ranking.invalidate()  # what a write from this process does
-    assert ranking.top("all", limit=5) == [("p2", 2.0), ("p1", 1.0)]
-    assert ranking.top("all", category="cs.LG", active_since=NOW + 1, limit=5) == []
+    assert ranking.top("all", SCORER, limit=5) == [("p2", 2.0), ("p1", 1.0)]
+    assert ranking.top("all", SCORER, category="cs.LG", active_since=NOW + 1, limit=5) == []
 
 
 magnitude = st.one_of(st.just(-math.inf), st.floats(-50, 50))
@@ -329,6 +400,6 @@ def test_the_rebuild_command_reaches_a_running_process(scene: Scene) -> None:
     result = CliRunner().invoke(trending, ["--db", scene.store_url, "rebuild"])
     assert result.exit_code == 0, result.output
     assert "rebuilt the scores of 1 papers" in result.output
-    after = scene.reader.trending_ids("all", limit=5)
+    after = scene.reader.trending_ids("all", scene.model, limit=5)
     assert [paper_id for paper_id, _ in after] == [paper_id for paper_id, _ in before] == [IDS[3]]
     assert [key for _, key in after] == pytest.approx([math.log(0.5)])

@@ -1,10 +1,10 @@
 """PostgreSQL implementation of ``CommunityStore``.
 
-Writes that move trending keys read a paper's scores and write them back, so they take
-the store's write lock (like SQLite's single writer): two votes on one paper from two
-web processes can never lose one another's update. That lock also makes ledger ids
-become visible in the order they were drawn, which the in-memory ranking's catching up
-relies on (``paperfeed.store.trending_ranking``). Reads never wait.
+Writes of signals take the store's write lock (like SQLite's single writer): ledger ids
+then become visible in the order they were drawn, which the in-memory ranking's
+catching up relies on (``paperfeed.store.trending_ranking``), and the write that folds
+the ledger into the snapshot cannot miss a row. Reads never wait; the ranking's reads
+see one snapshot of the database (repeatable read).
 """
 
 from __future__ import annotations
@@ -29,16 +29,19 @@ from paperfeed.store.community import (
     Signal,
     SignalScorer,
     Submission,
-    TrendingRow,
 )
 from paperfeed.store.postgres.connection import Connection, PostgresPool
 from paperfeed.store.trending_ranking import (
     LogPosition,
     RankedTrending,
     TrendingChanges,
+    fold_state,
+    ledger_signals,
     read_ledger_changes,
+    rebuild_snapshot,
+    record_fold,
 )
-from paperfeed.store.trending_rows import SCORE_COLUMNS, listed_at, merged_rows, trending_row
+from paperfeed.store.trending_rows import SCORE_COLUMNS, SignalBatch, listed_at, merged_rows
 
 _ACCOUNT = "id, email, display_name, github_handle, created_at"
 _RATE_KEEP = 3 * 86_400  # counters older than the longest window are dropped
@@ -201,7 +204,7 @@ class PostgresCommunityStore(RankedTrending, CommunityStore):
                 added.append(row is not None)
                 if row is not None:
                     signals.append(Signal(mark.paper_id, kind, 1.0, mark.at))
-            _apply_signals(conn, signals, scorer, from_marks=True)
+            self._apply_signals(conn, signals, scorer, from_marks=True)
             return added
 
         added = self._pool.run(add, write=True)
@@ -221,7 +224,7 @@ class PostgresCommunityStore(RankedTrending, CommunityStore):
                 return False
             # The withdrawal cancels the mark's own term: same time, opposite sign.
             withdrawal = Signal(paper_id, kind, -1.0, row["created_at"])
-            _apply_signals(conn, [withdrawal], scorer, from_marks=True)
+            self._apply_signals(conn, [withdrawal], scorer, from_marks=True)
             return True
 
         removed = self._pool.run(remove, write=True)
@@ -276,7 +279,7 @@ class PostgresCommunityStore(RankedTrending, CommunityStore):
 
     def record_signals(self, signals: Sequence[Signal], scorer: SignalScorer) -> None:
         if signals:
-            self._pool.run(lambda conn: _apply_signals(conn, signals, scorer), write=True)
+            self._pool.run(lambda conn: self._apply_signals(conn, signals, scorer), write=True)
             self._trending_written()
 
     def paper_signals(self, paper_id: str) -> list[Signal]:
@@ -291,18 +294,37 @@ class PostgresCommunityStore(RankedTrending, CommunityStore):
         )
         return [Signal(r["paper_id"], r["kind"], r["amount"], r["at"]) for r in rows]
 
-    def trending_rows(self, paper_ids: Sequence[str]) -> dict[str, TrendingRow]:
-        ids = list(paper_ids)
-        rows = self._pool.run(lambda conn: _load_scores(conn, ids))
-        return {paper_id: trending_row(row) for paper_id, row in rows.items()}
+    def _apply_signals(
+        self,
+        conn: Connection,
+        signals: Sequence[Signal],
+        scorer: SignalScorer,
+        *,
+        from_marks: bool = False,
+    ) -> None:
+        """The durable step: the signals appended to the ledger, and the snapshot
+        brought up to date once ``trending_fold_rows`` piled up past it (the caller
+        holds the write lock). ``from_marks``: the signals mirror ``paper_marks``."""
+        if not signals:
+            return
+        with conn.cursor(row_factory=tuple_row) as cursor:
+            cursor.executemany(
+                "INSERT INTO trending_signals (paper_id, kind, amount, at, mark)"
+                " VALUES (%s, %s, %s, %s, %s)",
+                [(s.paper_id, s.kind, s.amount, s.at, from_marks) for s in signals],
+            )
+            folded, seq = fold_state(cursor)
+            if seq - folded >= self.trending_fold_rows:
+                _write_scores(conn, ledger_signals(cursor, folded, seq, mark="%s"), scorer)
+                record_fold(cursor, seq, mark="%s")
 
     def _trending_changes(
         self, since: LogPosition | None, known: Callable[[str], bool]
     ) -> TrendingChanges | None:
-        """What the ledger gained since ``since``. The position is read first: rows read
-        after it may be newer still, which a later catching up re-reads harmlessly."""
+        """What the ledger gained since ``since``, read in one snapshot."""
 
         def read(conn: Connection) -> TrendingChanges | None:
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             cursor = conn.cursor(row_factory=tuple_row)
 
             def categories_of(paper_ids: list[str]) -> Sequence[tuple[str, str]]:
@@ -318,21 +340,10 @@ class PostgresCommunityStore(RankedTrending, CommunityStore):
     def rebuild_trending(self, scorer: SignalScorer, params_json: str) -> int:
         def rebuild(conn: Connection) -> int:
             conn.execute("DELETE FROM trending_scores")
-            batch: list[Signal] = []
-            papers = 0
-            last_paper = None
-            rows = conn.execute(
-                "SELECT paper_id, kind, amount, at FROM trending_signals ORDER BY paper_id, id"
-            ).fetchall()
-            for row in rows:
-                if row["paper_id"] != last_paper:
-                    papers += 1
-                    last_paper = row["paper_id"]
-                    if len(batch) >= 10_000:
-                        _apply_signals(conn, batch, scorer, ledger=False)
-                        batch = []
-                batch.append(Signal(row["paper_id"], row["kind"], row["amount"], row["at"]))
-            _apply_signals(conn, batch, scorer, ledger=False)
+            with conn.cursor(row_factory=tuple_row) as cursor:
+                papers = rebuild_snapshot(
+                    cursor, lambda batch: _write_scores(conn, batch, scorer), mark="%s"
+                )
             _set_params(conn, params_json)
             conn.execute("UPDATE trending_generation SET n = n + 1")
             return papers
@@ -433,7 +444,7 @@ class PostgresCommunityStore(RankedTrending, CommunityStore):
                     " VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
                     (check.repo, at, check.stars, check.source),
                 )
-            _apply_signals(conn, signals, scorer)
+            self._apply_signals(conn, signals, scorer)
 
         self._pool.run(record, write=True)
         self._trending_written()
@@ -481,43 +492,18 @@ class PostgresCommunityStore(RankedTrending, CommunityStore):
                         for r in readings
                     ],
                 )
-            _apply_signals(conn, signals, scorer)
+            self._apply_signals(conn, signals, scorer)
 
         self._pool.run(record, write=True)
         self._trending_written()
 
 
-def _load_scores(conn: Connection, ids: list[str]) -> dict[str, dict[str, Any]]:
-    rows = conn.execute("SELECT * FROM trending_scores WHERE paper_id = ANY(%s)", (ids,))
-    return {row["paper_id"]: row for row in rows}
-
-
-def _apply_signals(
-    conn: Connection,
-    signals: Sequence[Signal],
-    scorer: SignalScorer,
-    *,
-    ledger: bool = True,
-    from_marks: bool = False,
-) -> None:
-    """The durable step: ledger rows, then each touched paper's row, keys merged.
-
-    Nothing is indexed per view or per category: serving processes rank in memory and
-    catch up from the ledger (``paperfeed.store.trending_ranking``). ``from_marks``: the
-    signals mirror ``paper_marks`` changes.
-    """
-    if not signals:
-        return
+def _write_scores(conn: Connection, signals: SignalBatch, scorer: SignalScorer) -> None:
+    """Add signals to their papers' snapshot rows, keys merged."""
+    ids = list(dict.fromkeys(signals.paper_ids))
+    merged = merged_rows(_load_score_values(conn, ids), signals, scorer)
+    values = ", ".join(["%s"] * 9)
     with conn.cursor() as cur:
-        if ledger:
-            cur.executemany(
-                "INSERT INTO trending_signals (paper_id, kind, amount, at, mark)"
-                " VALUES (%s, %s, %s, %s, %s)",
-                [(s.paper_id, s.kind, s.amount, s.at, from_marks) for s in signals],
-            )
-        ids = list(dict.fromkeys(signal.paper_id for signal in signals))
-        merged = merged_rows(_load_score_values(conn, ids), signals, scorer)
-        values = ", ".join(["%s"] * 9)
         cur.executemany(
             f"UPDATE trending_scores SET ({SCORE_COLUMNS}) = ({values}) WHERE paper_id = %s",
             [(*row.values, row.paper_id) for row in merged if row.existed],

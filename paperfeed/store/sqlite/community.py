@@ -22,7 +22,6 @@ from paperfeed.store.community import (
     Signal,
     SignalScorer,
     Submission,
-    TrendingRow,
 )
 from paperfeed.store.sqlite.connection import ConnectionPool
 from paperfeed.store.sqlite.sql import chunks, marks, now_iso
@@ -30,9 +29,13 @@ from paperfeed.store.trending_ranking import (
     LogPosition,
     RankedTrending,
     TrendingChanges,
+    fold_state,
+    ledger_signals,
     read_ledger_changes,
+    rebuild_snapshot,
+    record_fold,
 )
-from paperfeed.store.trending_rows import SCORE_COLUMNS, listed_at, merged_rows, trending_row
+from paperfeed.store.trending_rows import SCORE_COLUMNS, SignalBatch, listed_at, merged_rows
 
 _ACCOUNT = "id, email, display_name, github_handle, created_at"
 _RATE_KEEP = 3 * 86_400  # counters older than the longest window are dropped
@@ -281,10 +284,10 @@ class SQLiteCommunityStore(RankedTrending, CommunityStore):
         signals: Sequence[Signal],
         scorer: SignalScorer,
         *,
-        ledger: bool = True,
         from_marks: bool = False,
     ) -> None:
-        """The durable step: ledger rows, then each touched paper's row, keys merged.
+        """The durable step: the signals appended to the ledger, and the snapshot
+        brought up to date once ``trending_fold_rows`` piled up past it.
 
         Nothing is indexed per view or per category: serving processes rank in memory
         and catch up from the ledger (``paperfeed.store.trending_ranking``).
@@ -292,13 +295,21 @@ class SQLiteCommunityStore(RankedTrending, CommunityStore):
         """
         if not signals:
             return
-        if ledger:
-            conn.executemany(
-                "INSERT INTO trending_signals (paper_id, kind, amount, at, mark)"
-                " VALUES (?, ?, ?, ?, ?)",
-                [(s.paper_id, s.kind, s.amount, s.at, from_marks) for s in signals],
-            )
-        ids = list(dict.fromkeys(signal.paper_id for signal in signals))
+        conn.executemany(
+            "INSERT INTO trending_signals (paper_id, kind, amount, at, mark)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [(s.paper_id, s.kind, s.amount, s.at, from_marks) for s in signals],
+        )
+        folded, seq = fold_state(conn)
+        if seq - folded >= self.trending_fold_rows:
+            self._write_scores(conn, ledger_signals(conn, folded, seq, mark="?"), scorer)
+            record_fold(conn, seq, mark="?")
+
+    def _write_scores(
+        self, conn: sqlite3.Connection, signals: SignalBatch, scorer: SignalScorer
+    ) -> None:
+        """Add signals to their papers' snapshot rows, keys merged."""
+        ids = list(dict.fromkeys(signals.paper_ids))
         merged = merged_rows(self._load_score_values(conn, ids), signals, scorer)
         conn.executemany(
             f"UPDATE trending_scores SET ({SCORE_COLUMNS}) = ({marks(9)}) WHERE paper_id = ?",
@@ -323,16 +334,6 @@ class SQLiteCommunityStore(RankedTrending, CommunityStore):
                 found[row[0]] = row[1:]
         return found
 
-    @staticmethod
-    def _load_scores(conn: sqlite3.Connection, ids: list[str]) -> dict[str, dict[str, Any]]:
-        found: dict[str, dict[str, Any]] = {}
-        for chunk in chunks(ids):
-            for row in conn.execute(
-                f"SELECT * FROM trending_scores WHERE paper_id IN ({marks(len(chunk))})", chunk
-            ):
-                found[row["paper_id"]] = dict(row)
-        return found
-
     def paper_signals(self, paper_id: str) -> list[Signal]:
         # Upvotes and saves as they stand (a withdrawn one is gone, which is what its
         # ledger entries add up to), then the ledger rows that mirror no mark.
@@ -343,11 +344,6 @@ class SQLiteCommunityStore(RankedTrending, CommunityStore):
             (paper_id, paper_id),
         )
         return [Signal(row[0], row[1], row[2], row[3]) for row in rows]
-
-    def trending_rows(self, paper_ids: Sequence[str]) -> dict[str, TrendingRow]:
-        with self._pool.read() as conn:
-            rows = self._load_scores(conn, list(paper_ids))
-        return {paper_id: trending_row(row) for paper_id, row in rows.items()}
 
     def _trending_changes(
         self, since: LogPosition | None, known: Callable[[str], bool]
@@ -372,20 +368,11 @@ class SQLiteCommunityStore(RankedTrending, CommunityStore):
     def rebuild_trending(self, scorer: SignalScorer, params_json: str) -> int:
         with self._pool.write() as conn:
             conn.execute("DELETE FROM trending_scores")
-            batch: list[Signal] = []
-            papers = 0
-            last_paper = None
-            for row in conn.execute(
-                "SELECT paper_id, kind, amount, at FROM trending_signals ORDER BY paper_id, id"
-            ).fetchall():
-                if row[0] != last_paper:
-                    papers += 1
-                    last_paper = row[0]
-                    if len(batch) >= 10_000:
-                        self._apply_signals(conn, batch, scorer, ledger=False)
-                        batch = []
-                batch.append(Signal(row[0], row[1], row[2], row[3]))
-            self._apply_signals(conn, batch, scorer, ledger=False)
+            cursor = conn.cursor()
+            cursor.row_factory = None
+            papers = rebuild_snapshot(
+                cursor, lambda batch: self._write_scores(conn, batch, scorer), mark="?"
+            )
             self._set_params(conn, params_json)
             conn.execute("UPDATE trending_generation SET n = n + 1")
         self._trending_written()

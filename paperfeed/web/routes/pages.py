@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from paperfeed.community.ranking import explain_paper
 from paperfeed.errors import PaperfeedError
 from paperfeed.papers.ids import InvalidArxivId, parse_arxiv_id
-from paperfeed.store.community import WINDOWS
+from paperfeed.store.community import WINDOWS, SignalScorer
 from paperfeed.web.cache import Freshness, Rendered
 from paperfeed.web.community import Viewer, card_signals, community_web, page_context, personal_page
 from paperfeed.web.highlight import highlighted
@@ -184,6 +184,7 @@ async def search_page(
     if first and last and first > last:
         raise BadRequest("the start of the date range is after its end")
     key = ("search", query, cat, first, last, mode, p)
+    scorer = community_web(request).model
     found, freshness = state.cache.lookup(key)
     if found is not None and freshness is Freshness.STALE and state.cache.claim_refresh(key):
         in_background(
@@ -191,14 +192,14 @@ async def search_page(
                 state.cache.render,
                 key,
                 lambda: _rendered_or_raise(
-                    _render_search(state, form, query, cat, first, last, mode, p)
+                    _render_search(state, scorer, form, query, cat, first, last, mode, p)
                 ),
             )
         )
     if found is None:
         version = state.store.data_version()
         outcome = await run_in_threadpool(
-            _render_search, state, form, query, cat, first, last, mode, p
+            _render_search, state, scorer, form, query, cat, first, last, mode, p
         )
         if isinstance(outcome, str):  # an arXiv id or exact title: straight to the paper
             return RedirectResponse(outcome, status_code=303)
@@ -216,6 +217,7 @@ def _rendered_or_raise(outcome: Rendered | str) -> Rendered:
 
 def _render_search(
     state: WebState,
+    scorer: SignalScorer,
     form: dict[str, str],
     query: str,
     category: str | None,
@@ -245,7 +247,7 @@ def _render_search(
     ]
     return state.render_html(
         "search.html",
-        signals=card_signals(state.store, [hit.paper for hit in shown], None),
+        signals=card_signals(state.store, scorer, [hit.paper for hit in shown], None),
         form=form,
         results=results,
         hits=hits,

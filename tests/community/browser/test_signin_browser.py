@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from paperfeed.community.scoring import TrendingModel
 from paperfeed.store import PaperStore
 from paperfeed.web import create_app
 from tests.browser import chromium_page, shoot
@@ -43,7 +44,7 @@ def page(tmp_path: Path, site: str) -> Iterator[object]:
 
 
 def test_sign_in_by_email_then_upvote_and_save(
-    page: object, site: str, mail_sink: SMTPSink, store: PaperStore
+    page: object, site: str, mail_sink: SMTPSink, store: PaperStore, model: TrendingModel
 ) -> None:
     expect = playwright_api.expect
     page.goto(site + "/trending")  # type: ignore[attr-defined]
@@ -81,5 +82,5 @@ def test_sign_in_by_email_then_upvote_and_save(
     page.goto(site + "/account")  # type: ignore[attr-defined]
     page.get_by_role("button", name="Sign out").click()  # type: ignore[attr-defined]
     expect(page.get_by_role("link", name="Sign in").first).to_be_visible()  # type: ignore[attr-defined]
-    row = store.trending_rows(["2603.01003"])["2603.01003"]
+    row = store.trending_rows(["2603.01003"], model)["2603.01003"]
     assert (row.upvotes, row.saves) == (1, 1)
