@@ -324,15 +324,22 @@ def ledger_signals(cursor: Any, after: int, upto: int, *, mark: str) -> SignalBa
 
 
 def rebuild_snapshot(cursor: Any, write: Callable[[SignalBatch], None], *, mark: str) -> int:
-    """Every ledger row given to ``write`` (which adds them to an emptied snapshot) in
-    ledger order, as folds add them, then the snapshot marked whole; counts papers."""
+    """Every ledger row given to ``write`` (which adds them to an emptied snapshot),
+    each paper's in ledger order and in one call, then the snapshot marked whole;
+    counts papers."""
     rows = cursor.execute(
-        "SELECT paper_id, kind, amount, at FROM trending_signals ORDER BY id"
+        "SELECT paper_id, kind, amount, at FROM trending_signals ORDER BY paper_id, id"
     ).fetchall()
-    for start in range(0, len(rows), _REBUILD_ROWS):
-        write(SignalBatch.from_rows(rows[start : start + _REBUILD_ROWS]))
+    papers = start = 0
+    for end in range(1, len(rows) + 1):
+        if end < len(rows) and rows[end][0] == rows[end - 1][0]:
+            continue  # not the end of a paper's rows
+        papers += 1
+        if end - start >= _REBUILD_ROWS or end == len(rows):
+            write(SignalBatch.from_rows(rows[start:end]))
+            start = end
     record_fold(cursor, fold_state(cursor)[1], mark=mark)
-    return len({row[0] for row in rows})
+    return papers
 
 
 _REBUILD_ROWS = 100_000

@@ -7,7 +7,6 @@ by each serving process catching its in-memory ranking up (``add_signals``).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -102,18 +101,17 @@ def add_signals(
 
 
 @dataclass(frozen=True, slots=True)
-class MergedRow:
-    """A paper's ``trending_scores`` values (``SCORE_COLUMNS``) after a batch of signals;
-    ``existed``: update the row, else insert it."""
+class MergedRows:
+    """Statement parameters after a batch: ``SCORE_COLUMNS`` values then ``paper_id``,
+    for the papers with a row (``updates``) and for the others (``inserts``)."""
 
-    paper_id: str
-    existed: bool
-    values: tuple[Any, ...]
+    updates: list[list[Any]]
+    inserts: list[list[Any]]
 
 
 def merged_rows(
     current: Mapping[str, Sequence[Any]], batch: SignalBatch, scorer: SignalScorer
-) -> list[MergedRow]:
+) -> MergedRows:
     """Each touched paper's counts, last positive signal time and keys after ``batch``.
 
     ``current`` maps paper ids to their stored ``SCORE_COLUMNS`` (absent: no row yet).
@@ -134,19 +132,21 @@ def merged_rows(
         keys = table[:, len(SIGNAL_KINDS) + 1 :]
         values.keys[at] = np.where(np.isnan(keys), -np.inf, keys)
     add_signals(values, rows, batch, scorer)
-    counts, last, keys = values.counts.tolist(), values.last.tolist(), values.keys.tolist()
-    return [
-        MergedRow(
-            paper_id,
-            paper_id in current,
-            (
-                *counts[row],
-                last[row],
-                *(None if key == -math.inf else key for key in keys[row]),
-            ),
-        )
-        for paper_id, row in papers.items()
-    ]
+    # One object table, converted to Python values in one step (an empty sum is NULL).
+    kinds = len(SIGNAL_KINDS)
+    out = np.empty((len(papers), kinds + 2 + len(WINDOWS)), dtype=object)
+    out[:, :kinds] = values.counts
+    out[:, kinds] = values.last
+    keys = values.keys.astype(object)
+    keys[values.keys == -np.inf] = None
+    out[:, kinds + 1 : -1] = keys
+    names = list(papers)
+    out[:, -1] = names
+    existed = np.fromiter((paper_id in current for paper_id in names), dtype=bool)
+    # In paper id order: the statements then walk the table's B-tree from left to right.
+    order = sorted(range(len(names)), key=names.__getitem__)
+    out, existed = out[order], existed[order]
+    return MergedRows(out[existed].tolist(), out[~existed].tolist())
 
 
 def listed_at(announced: str | date | None, first_seen: str | datetime) -> float:

@@ -506,11 +506,11 @@ def _write_scores(conn: Connection, signals: SignalBatch, scorer: SignalScorer) 
     with conn.cursor() as cur:
         cur.executemany(
             f"UPDATE trending_scores SET ({SCORE_COLUMNS}) = ({values}) WHERE paper_id = %s",
-            [(*row.values, row.paper_id) for row in merged if row.existed],
+            merged.updates,
         )
         cur.executemany(
             f"INSERT INTO trending_scores ({SCORE_COLUMNS}, paper_id) VALUES ({values}, %s)",
-            [(*row.values, row.paper_id) for row in merged if not row.existed],
+            merged.inserts,
         )
 
 

@@ -313,11 +313,11 @@ class SQLiteCommunityStore(RankedTrending, CommunityStore):
         merged = merged_rows(self._load_score_values(conn, ids), signals, scorer)
         conn.executemany(
             f"UPDATE trending_scores SET ({SCORE_COLUMNS}) = ({marks(9)}) WHERE paper_id = ?",
-            [(*row.values, row.paper_id) for row in merged if row.existed],
+            merged.updates,
         )
         conn.executemany(
             f"INSERT INTO trending_scores ({SCORE_COLUMNS}, paper_id) VALUES ({marks(10)})",
-            [(*row.values, row.paper_id) for row in merged if not row.existed],
+            merged.inserts,
         )
 
     @staticmethod
