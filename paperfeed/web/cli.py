@@ -63,20 +63,24 @@ def serve(
         if value not in (None, ""):
             os.environ[setting.env] = str(value)
     from paperfeed.store import open_store
+    from paperfeed.store.sqlite.checkpointer import wal_checkpointing
 
     open_store(settings.database_url).close()  # migrate once, before any worker starts
     click.echo(
         f"paperfeed serving on http://{settings.get('web_host')}:{settings.get('web_port')}",
         err=True,
     )
-    uvicorn.run(
-        "paperfeed.web.cli:app_from_environment",
-        factory=True,
-        host=settings.get("web_host"),
-        port=settings.get("web_port"),
-        workers=settings.get("web_workers"),
-        log_level=log_level,
-        access_log=not no_access_log,
-        server_header=False,
-        proxy_headers=False,
-    )
+    # A SQLite store's WAL is checkpointed by a process of its own while the server
+    # runs, not inside the commits of votes and imports (docs/decisions/0006).
+    with wal_checkpointing(settings.database_url):
+        uvicorn.run(
+            "paperfeed.web.cli:app_from_environment",
+            factory=True,
+            host=settings.get("web_host"),
+            port=settings.get("web_port"),
+            workers=settings.get("web_workers"),
+            log_level=log_level,
+            access_log=not no_access_log,
+            server_header=False,
+            proxy_headers=False,
+        )

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from paperfeed.store.sqlite.connection import checkpointer_running
 from paperfeed.web.cli import serve
 from tests.web.live_server import free_port
 
@@ -54,6 +55,12 @@ def test_serve_answers_on_loopback(tmp_path: Path) -> None:
                 assert time.monotonic() < deadline, "server did not start"
                 time.sleep(0.2)
         assert (tmp_path / "secret_key").exists()
+        # Beside it, the process that checkpoints the SQLite store's WAL.
+        assert checkpointer_running(tmp_path / "papers.db")
     finally:
         server.terminate()
         server.wait(timeout=20)
+    deadline = time.monotonic() + 10
+    while checkpointer_running(tmp_path / "papers.db"):  # it leaves with the server
+        assert time.monotonic() < deadline, "the checkpointing process outlived the server"
+        time.sleep(0.05)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +21,31 @@ BUSY_TIMEOUT_MS = 30_000
 # commit about twice as fast (at the median); durability is unchanged (the WAL is the
 # journal).
 WAL_CHECKPOINT_PAGES = 16_384
+# While a checkpointing process serves the database (``store/sqlite/checkpointer.py``),
+# writers checkpoint only past 512 MB: otherwise the commit crossing 64 MB would still
+# pay for pages not copied yet. Past it (the process stalled, or writes never paused
+# long enough for the WAL to start again), a commit copies what is left itself.
+WAL_CHECKPOINT_PAGES_BESIDE_CHECKPOINTER = 131_072
+
+
+def checkpointer_lock_path(path: Path) -> Path:
+    """The file a checkpointing process holds locked while it serves ``path``."""
+    return path.with_name(path.name + "-checkpointer")
+
+
+def checkpointer_running(path: Path) -> bool:
+    """Whether a checkpointing process holds ``path``'s lock (a few microseconds)."""
+    try:
+        fd = os.open(checkpointer_lock_path(path), os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing also drops a lock just taken
+    return False
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -50,12 +78,17 @@ class ConnectionPool:
     waits for the first instead of failing half-way; WAL keeps readers reading meanwhile.
     """
 
+    checkpointer_recheck_seconds = 1.0
+    """How often a writer looks whether a checkpointing process serves the database."""
+
     def __init__(self, path: Path) -> None:
         self.path = path
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
         self._write_lock = threading.RLock()
+        self._wal_limit = WAL_CHECKPOINT_PAGES
+        self._wal_limit_checked = -float("inf")
 
     def get(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -74,6 +107,7 @@ class ConnectionPool:
             if conn.in_transaction:  # nested use inside an open write: join it
                 yield conn
                 return
+            self._apply_checkpoint_policy(conn)
             try:
                 conn.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
@@ -85,6 +119,21 @@ class ConnectionPool:
                 raise
             else:
                 conn.execute("COMMIT")
+
+    def _apply_checkpoint_policy(self, conn: sqlite3.Connection) -> None:
+        """Leave checkpoints to a checkpointing process while one runs (checked once a
+        second, under the write lock); checkpoint in the commit otherwise."""
+        now = time.monotonic()
+        if now - self._wal_limit_checked >= self.checkpointer_recheck_seconds:
+            self._wal_limit_checked = now
+            self._wal_limit = (
+                WAL_CHECKPOINT_PAGES_BESIDE_CHECKPOINTER
+                if checkpointer_running(self.path)
+                else WAL_CHECKPOINT_PAGES
+            )
+        if getattr(self._local, "wal_limit", WAL_CHECKPOINT_PAGES) != self._wal_limit:
+            conn.execute(f"PRAGMA wal_autocheckpoint = {self._wal_limit}")
+            self._local.wal_limit = self._wal_limit
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
