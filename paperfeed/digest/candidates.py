@@ -12,17 +12,19 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
 
+from paperfeed.community.scoring import TrendingModel
 from paperfeed.digest.trending import trending_of
 from paperfeed.search.keyword import STOPWORDS
 from paperfeed.store.base import PaperStore, StoredPaper
+from paperfeed.store.community import TrendingRow
 
 WORD = re.compile(r"[a-z0-9]+")
 ANNOUNCED_GRACE = timedelta(days=3)
@@ -94,12 +96,15 @@ class CandidatePool:
 def build_pool(
     papers: Sequence[tuple[StoredPaper, datetime]],
     *,
-    today: date,
+    now: datetime,
+    model: TrendingModel,
+    community: Mapping[str, TrendingRow] | None = None,
     vectors: dict[str, bytes] | None = None,
     generation: str | None = None,
     dim: int = 0,
 ) -> CandidatePool:
-    """The pool over ``papers`` (with when each arrived) and their stored vectors."""
+    """The pool over ``papers`` (with when each arrived), their stored vectors and
+    their community trending rows (``model``: the trending weights and half-lives)."""
     stored = [p for p, _ in papers]
     n = len(stored)
     matrix: FloatArray | None = None
@@ -109,7 +114,7 @@ def build_pool(
             raw = vectors.get(paper.paper.id)
             if raw is not None and len(raw) == dim * 4:
                 matrix[row] = np.frombuffer(raw, dtype=np.float32)
-    trends = trending_of(stored, today)
+    trends = trending_of(stored, now, model, community or {})
     trend = np.asarray([t.score for t in trends], dtype=np.float32)
     top = float(trend.max()) if n else 0.0
     if top > 0:
@@ -154,7 +159,9 @@ def _index_text(pool: CandidatePool) -> None:
     pool.by_category = _index(categories)
 
 
-def load_pool(store: PaperStore, start: datetime, end: datetime) -> CandidatePool:
+def load_pool(
+    store: PaperStore, start: datetime, end: datetime, model: TrendingModel
+) -> CandidatePool:
     """Every paper that arrived in ``(start, end]`` (not a back-fill), from the store."""
     arrived = store.papers_arrived(start, end, announced_since=start - ANNOUNCED_GRACE)
     loaded = store.get_papers([paper_id for paper_id, _ in arrived])
@@ -165,7 +172,16 @@ def load_pool(store: PaperStore, start: datetime, end: datetime) -> CandidatePoo
     if generation is not None:
         dim = next((g.dim for g in store.generations() if g.name == generation), 0)
         vectors = stored_vectors(store, generation, (p.paper.id for p, _ in papers))
-    return build_pool(papers, today=end.date(), vectors=vectors, generation=generation, dim=dim)
+    community = store.trending_rows([p.paper.id for p, _ in papers], model)
+    return build_pool(
+        papers,
+        now=end,
+        model=model,
+        community=community,
+        vectors=vectors,
+        generation=generation,
+        dim=dim,
+    )
 
 
 def stored_vectors(

@@ -99,6 +99,7 @@ def preview(
             window.start,
             window.end,
             catchup_papers=digest_settings.catchup_papers,
+            trending=digest_settings.trending,
             embed=embedder_for(settings),
         )
         (plan,) = composer.plan([DueDigest(subscriber, period, window)])

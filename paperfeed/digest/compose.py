@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
+from paperfeed.community.scoring import TrendingModel
 from paperfeed.digest.candidates import CandidatePool, FloatArray, load_pool, stored_vectors
 from paperfeed.digest.ranking import Profile, Ranker
 from paperfeed.digest.schedule import SETTLE, Window, digest_window, due_period
@@ -86,9 +87,11 @@ class Composer:
         end: datetime,
         *,
         catchup_papers: int,
+        trending: TrendingModel,
         embed: EmbedTexts | None = None,
     ) -> Composer:
-        return cls(store, load_pool(store, start, end), catchup_papers=catchup_papers, embed=embed)
+        pool = load_pool(store, start, end, trending)
+        return cls(store, pool, catchup_papers=catchup_papers, embed=embed)
 
     def _prepare(self, interests: dict[int, Interests], feedback: dict[int, Feedback]) -> None:
         """Score the batch's new topics and rated papers against the pool."""

@@ -135,10 +135,12 @@ class Ranker:
         return int(self._window(start).sum()) if len(self.pool) else 0
 
     def _eligible(self, profile: Profile) -> npt.NDArray[np.bool_]:
+        """New in the window, and neither sent before nor already saved or rated."""
         mask = self._window(profile.start)
-        if profile.sent:
+        known = [*profile.sent, *profile.feedback.liked, *profile.feedback.disliked]
+        if known:
             mask = mask.copy()
-            for paper_id in profile.sent:
+            for paper_id in known:
                 row = self._row.get(paper_id)
                 if row is not None:
                     mask[row] = False
@@ -156,7 +158,8 @@ class Ranker:
         return self._pick_for_interests(profile)
 
     def _pick_trending(self, profile: Profile, exclude: set[int] | None = None) -> list[DigestPick]:
-        cacheable = not profile.sent and not exclude
+        feedback = profile.feedback
+        cacheable = not (profile.sent or feedback.liked or feedback.disliked or exclude)
         key = (profile.start.timestamp(), profile.limit)
         if cacheable and key in self._trending:
             return self._trending[key]
@@ -231,6 +234,7 @@ class Ranker:
                     profile.start,
                     profile.limit - len(picks),
                     sent=profile.sent,
+                    feedback=profile.feedback,
                 ),
                 exclude=taken,
             )

@@ -168,7 +168,9 @@ def _start_worker(
 ) -> None:
     global _worker
     store = open_store(url, migrate=False)
-    composer = Composer.for_window(store, start, end, catchup_papers=settings.catchup_papers)
+    composer = Composer.for_window(
+        store, start, end, catchup_papers=settings.catchup_papers, trending=settings.trending
+    )
     _worker = (composer, DigestQueuer(store, settings, secret_key))
 
 
@@ -195,7 +197,9 @@ def _compose_all(
     start = min(d.window.start for d in due)
     end = max(d.window.end for d in due)
     if workers <= 1 or len(due) < PARALLEL_FROM:
-        composer = Composer.for_window(store, start, end, catchup_papers=settings.catchup_papers)
+        composer = Composer.for_window(
+            store, start, end, catchup_papers=settings.catchup_papers, trending=settings.trending
+        )
         queuer = DigestQueuer(store, settings, secret_key)
         for batch in _batches(due):
             report.add(plan_and_queue(composer, queuer, batch, now))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from paperfeed.community.scoring import TrendingModel
+from paperfeed.community.settings import CommunitySettings
 from paperfeed.config import ConfigError, Settings
 from paperfeed.mail import MailSettings, parse_mailbox
 from paperfeed.mail.errors import MessageError
@@ -18,6 +20,8 @@ class DigestSettings:
 
     mail: MailSettings
     unsubscribe_mailto: str
+    trending: TrendingModel
+    """The community's trending weights and half-lives: a digest's trend input."""
     catchup_days: int = 14
     catchup_papers: int = 20
     confirm_hours: int = 48
@@ -49,6 +53,7 @@ class DigestSettings:
             workers=workers,
             scheduler=bool(int(settings.get("digest_scheduler"))),
             scheduler_interval=float(settings.get("digest_scheduler_interval")),
+            trending=CommunitySettings.from_settings(settings).trending_model(),
         )
         digest.check()
         return digest

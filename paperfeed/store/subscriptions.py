@@ -159,7 +159,9 @@ class SubscriptionStore(ABC):
 
     @abstractmethod
     def feedback_of(self, subscriber_ids: Iterable[int]) -> dict[int, Feedback]:
-        """Liked and disliked papers of many subscribers at once."""
+        """Liked and disliked papers of many subscribers at once: their thumbs in
+        digests, and the papers saved by the account with their address (see
+        ``combine_feedback``)."""
 
     @abstractmethod
     def use_link_nonce(self, nonce: str, expires_at: datetime, now: datetime) -> bool:
@@ -206,3 +208,32 @@ class SubscriptionStore(ABC):
     @abstractmethod
     def put_topic_vectors(self, generation: str, vectors: Mapping[str, bytes]) -> None:
         """Keep topic vectors so a topic is embedded once per generation."""
+
+
+SAVES_OF_SUBSCRIBERS = (
+    "SELECT s.id, m.paper_id FROM subscribers s"
+    " JOIN accounts a ON a.email = s.email"
+    " JOIN paper_marks m ON m.account_id = a.id AND m.kind = 'save'"
+    " WHERE s.id IN ({ids}) ORDER BY s.id, m.created_at, m.paper_id"
+)
+"""Each subscriber's saved papers (an account and a subscriber with one address are
+one person); ``{ids}`` is the engine's list of subscriber ids."""
+
+
+def combine_feedback(
+    verdicts: Iterable[tuple[int, str, int]], saves: Iterable[tuple[int, str]]
+) -> dict[int, Feedback]:
+    """Feedback from ``(subscriber, paper, verdict)`` thumbs in digests, oldest first,
+    and ``(subscriber, paper)`` saves: a saved paper counts as liked unless the
+    subscriber gave it a thumbs down."""
+    liked: dict[int, dict[str, None]] = {}
+    disliked: dict[int, dict[str, None]] = {}
+    for subscriber, paper_id, verdict in verdicts:
+        (liked if verdict > 0 else disliked).setdefault(subscriber, {})[paper_id] = None
+    for subscriber, paper_id in saves:
+        if paper_id not in disliked.get(subscriber, {}):
+            liked.setdefault(subscriber, {})[paper_id] = None
+    return {
+        sid: Feedback(tuple(liked.get(sid, ())), tuple(disliked.get(sid, ())))
+        for sid in liked.keys() | disliked.keys()
+    }

@@ -16,11 +16,14 @@ from paperfeed.digest.run import RUN_LEASE, run_digests
 from paperfeed.digest.schedule import Window
 from paperfeed.digest.settings import DigestSettings
 from paperfeed.store import PaperStore
+from paperfeed.store.community import NewMark
 from paperfeed.store.subscriptions import DigestPlan, DigestPreferences, Interests, Subscriber
+from tests.community.conftest import community_settings
 from tests.digest.conftest import EVERY_DAY, SECRET, add_papers, day_papers, later
 from tests.factories import make_paper
 
 TODAY = datetime.now(UTC).date()
+MODEL = community_settings().trending_model()
 NO_SETTLE = timedelta(0)
 
 
@@ -57,6 +60,23 @@ def test_a_new_subscriber_gets_the_trending_digest(
     entry = store.get_outbox_entry(f"digest.{ada.id}.{period}")
     assert entry is not None and entry.state == "sent"
     assert entry.message_id == f"<digest.{ada.id}.{period}@paperfeed.example>"
+
+
+def test_upvotes_here_make_a_paper_trend_in_digests(
+    store: PaperStore, digest: DigestSettings, make_subscriber: Callable[..., Subscriber]
+) -> None:
+    add_papers(store, day_papers(TODAY, "2605"))
+    ada = make_subscriber(max_papers=2)
+    voters = [store.get_or_create_account(f"v{n}@example.org", f"v{n}")[0] for n in range(70)]
+    at = datetime.now(UTC).timestamp()
+    # The day's least upvoted paper on Hugging Face (20) gets 70 upvotes here.
+    votes = [NewMark(voter.id, "2605.00001", at) for voter in voters]
+    store.add_marks("upvote", votes, MODEL)
+    run_digests(store, digest, SECRET, now=later())
+    assert plan_of(store, ada) == [
+        ("2605.00001", "trending: 90 upvotes"),
+        ("2605.00005", "trending: 60 upvotes"),
+    ]
 
 
 def test_interests_rank_with_a_reason_each(
@@ -100,7 +120,7 @@ def test_never_the_same_paper_twice(
     add_papers(store, day_papers(TODAY, "2605"))
     ada = make_subscriber(max_papers=4)
     first_end = datetime.now(UTC)
-    composer = Composer.for_window(store, start, first_end, catchup_papers=20)
+    composer = Composer.for_window(store, start, first_end, catchup_papers=20, trending=MODEL)
     (day1,) = composer.plan([_due(ada, "2026-05-08", start, first_end)])
     store.save_digest_plans([day1], first_end)
     # a newer version and a cross-list of papers already sent, and two new papers
@@ -108,7 +128,7 @@ def test_never_the_same_paper_twice(
     add_papers(store, day_papers(TODAY, "2606", count=2))
     end = datetime.now(UTC)
     # a window that overlaps the first (a catch-up) still sends nothing twice
-    composer = Composer.for_window(store, start, end, catchup_papers=20)
+    composer = Composer.for_window(store, start, end, catchup_papers=20, trending=MODEL)
     (day2,) = composer.plan([_due(ada, "2026-05-09", start, end)])
     first = {p.paper_id for p in day1.picks}
     second = {p.paper_id for p in day2.picks}
@@ -176,7 +196,7 @@ def test_an_interrupted_run_finishes_with_the_same_picks(
     ada = make_subscriber(max_papers=2)
     now = datetime.now(UTC)
     start = now - timedelta(days=1)
-    composer = Composer.for_window(store, start, now, catchup_papers=20)
+    composer = Composer.for_window(store, start, now, catchup_papers=20, trending=MODEL)
     plans = composer.plan([_due(ada, now.date().isoformat(), start, now)])
     store.save_digest_plans(plans, now)  # ... and the process dies before queueing
     report = run_digests(store, digest, SECRET, now=later())
@@ -218,7 +238,7 @@ def test_a_plan_whose_subscriber_left_before_queueing_is_dropped(
     ada = make_subscriber()
     now = datetime.now(UTC)
     start = now - timedelta(days=1)
-    composer = Composer.for_window(store, start, now, catchup_papers=20)
+    composer = Composer.for_window(store, start, now, catchup_papers=20, trending=MODEL)
     store.save_digest_plans(composer.plan([_due(ada, "2026-05-08", start, now)]), now)
     store.unsubscribe_subscriber(ada.id, now)
     report = run_digests(store, digest, SECRET, now=later())

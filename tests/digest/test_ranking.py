@@ -12,10 +12,12 @@ from paperfeed.digest.ranking import Profile, Ranker
 from paperfeed.papers.text import render_plain
 from paperfeed.store.base import StoredPaper
 from paperfeed.store.subscriptions import Feedback, Interests
+from tests.community.conftest import community_settings
 from tests.factories import make_hf, make_paper
 
 NOW = datetime(2026, 5, 8, 9, tzinfo=UTC)
 DIM = 4
+MODEL = community_settings().trending_model()
 
 
 def unit(*values: float) -> np.ndarray:
@@ -46,10 +48,13 @@ PAPERS = [
 def ranker() -> Ranker:
     arrived = [(p, NOW - timedelta(hours=i + 1)) for i, (p, _) in enumerate(PAPERS)]
     vectors = {p.paper.id: v.tobytes() for p, v in PAPERS}
-    pool = build_pool(arrived, today=NOW.date(), vectors=vectors, generation="m", dim=DIM)
+    pool = build_pool(arrived, now=NOW, model=MODEL, vectors=vectors, generation="m", dim=DIM)
     ranking = Ranker(pool)
     ranking.add_topics({"equivariant gnns"}, {"equivariant gnns": unit(1, 0, 0, 0.1)})
-    ranking.add_papers({"2605.00003": unit(0, 0, 1, 0)}, {"2605.00003": "Protein structure"})
+    ranking.add_papers(
+        {"2605.00003": unit(0, 0, 1, 0), "2604.09999": unit(0, 0.1, 1, 0)},
+        {"2605.00003": "Protein structure", "2604.09999": "Protein folding"},
+    )
     return ranking
 
 
@@ -72,9 +77,12 @@ def test_a_topic_matches_by_meaning_not_only_words() -> None:
 
 def test_liked_papers_bring_similar_ones_and_dislikes_push_away() -> None:
     ranking = ranker()
-    liked = ranking.pick(profile(feedback=Feedback(liked=("2605.00003",)), limit=1))
+    liked = ranking.pick(profile(feedback=Feedback(liked=("2604.09999",)), limit=1))
     assert liked[0].paper_id == "2605.00003"
-    assert liked[0].reason == "similar to 'Protein structure', which you liked"
+    assert liked[0].reason == "similar to 'Protein folding', which you liked"
+    # A paper already liked (or saved on the site) is not mailed to its reader.
+    saved = ranking.pick(profile(feedback=Feedback(liked=("2605.00003",)), limit=4))
+    assert "2605.00003" not in [p.paper_id for p in saved]
     topic = Interests(topics=("equivariant gnns",))
     disliked = ranking.pick(profile(interests=topic, feedback=Feedback(disliked=("2605.00003",))))
     assert "2605.00003" not in [p.paper_id for p in disliked]

@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from paperfeed.store import PaperStore
+from paperfeed.store.community import NewMark
 from paperfeed.store.subscriptions import (
     DigestPick,
     DigestPlan,
     DigestPreferences,
     Interests,
 )
+from tests.community.conftest import community_settings
+from tests.factories import make_paper
 
 NOW = datetime(2026, 5, 8, 9, tzinfo=UTC)
 
@@ -56,6 +59,24 @@ def test_feedback_last_verdict_wins(store: PaperStore) -> None:
     store.record_feedback(ada.id, "2605.00003", None, NOW)
     feedback = store.feedback_of([ada.id])[ada.id]
     assert feedback.liked == ("2605.00002",) and feedback.disliked == ("2605.00001",)
+
+
+def test_papers_saved_by_the_same_person_count_as_liked(store: PaperStore) -> None:
+    papers = ["2605.00001", "2605.00002", "2605.00003"]
+    store.upsert_papers([make_paper(paper_id) for paper_id in papers], source="jsonl")
+    ada, _ = store.add_subscriber("ada@example.org")
+    bob, _ = store.add_subscriber("bob@example.org")
+    account, _ = store.get_or_create_account("ada@example.org", "Ada")
+    saves = [
+        NewMark(account.id, paper_id, NOW.timestamp() + n) for n, paper_id in enumerate(papers)
+    ]
+    store.add_marks("save", saves, community_settings().trending_model())
+    store.record_feedback(ada.id, "2605.00002", -1, NOW)  # a thumbs down outweighs a save
+    store.record_feedback(ada.id, "2605.00003", 1, NOW)
+    found = store.feedback_of([ada.id, bob.id])
+    assert found[ada.id].liked == ("2605.00003", "2605.00001")
+    assert found[ada.id].disliked == ("2605.00002",)
+    assert bob.id not in found  # another address: none of Ada's saves
 
 
 def test_link_nonces_are_single_use(store: PaperStore) -> None:

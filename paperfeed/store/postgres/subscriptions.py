@@ -13,9 +13,11 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 import orjson
+from psycopg.rows import tuple_row
 
 from paperfeed.store.postgres.connection import Connection, PostgresPool
 from paperfeed.store.subscriptions import (
+    SAVES_OF_SUBSCRIBERS,
     Cadence,
     DigestPick,
     DigestPlan,
@@ -27,6 +29,7 @@ from paperfeed.store.subscriptions import (
     Subscriber,
     SubscriberStatus,
     SubscriptionStore,
+    combine_feedback,
 )
 
 _COLUMNS = (
@@ -249,21 +252,22 @@ class PostgresSubscriptionStore(SubscriptionStore):
         )
 
     def feedback_of(self, subscriber_ids: Iterable[int]) -> dict[int, Feedback]:
-        liked: dict[int, list[str]] = defaultdict(list)
-        disliked: dict[int, list[str]] = defaultdict(list)
-        rows = self._all(
-            "SELECT subscriber_id, paper_id, verdict FROM subscriber_feedback"
-            " WHERE subscriber_id = ANY(%s) ORDER BY subscriber_id, at",
-            (list(subscriber_ids),),
-        )
-        for row in rows:
-            (liked if row["verdict"] > 0 else disliked)[row["subscriber_id"]].append(
-                row["paper_id"]
-            )
-        return {
-            sid: Feedback(tuple(liked.get(sid, ())), tuple(disliked.get(sid, ())))
-            for sid in set(liked) | set(disliked)
-        }
+        ids = list(subscriber_ids)
+
+        def read(conn: Connection) -> dict[int, Feedback]:
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            cursor = conn.cursor(row_factory=tuple_row)
+            verdicts = cursor.execute(
+                "SELECT subscriber_id, paper_id, verdict FROM subscriber_feedback"
+                " WHERE subscriber_id = ANY(%s) ORDER BY subscriber_id, at",
+                (ids,),
+            ).fetchall()
+            saves = cursor.execute(
+                SAVES_OF_SUBSCRIBERS.format(ids="SELECT unnest(%s::bigint[])"), (ids,)
+            ).fetchall()
+            return combine_feedback(verdicts, saves)
+
+        return self._pool.run(read)
 
     def use_link_nonce(self, nonce: str, expires_at: datetime, now: datetime) -> bool:
         def use(conn: Connection) -> bool:

@@ -13,6 +13,7 @@ import orjson
 from paperfeed.store.sqlite.connection import ConnectionPool
 from paperfeed.store.sqlite.sql import chunks, marks
 from paperfeed.store.subscriptions import (
+    SAVES_OF_SUBSCRIBERS,
     Cadence,
     DigestPick,
     DigestPlan,
@@ -24,6 +25,7 @@ from paperfeed.store.subscriptions import (
     Subscriber,
     SubscriberStatus,
     SubscriptionStore,
+    combine_feedback,
 )
 
 _COLUMNS = (
@@ -262,23 +264,18 @@ class SQLiteSubscriptionStore(SubscriptionStore):
             )
 
     def feedback_of(self, subscriber_ids: Iterable[int]) -> dict[int, Feedback]:
-        liked: dict[int, list[str]] = defaultdict(list)
-        disliked: dict[int, list[str]] = defaultdict(list)
-        conn = self._pool.get()
-        for chunk in chunks(list(subscriber_ids)):
-            rows = conn.execute(
-                "SELECT subscriber_id, paper_id, verdict FROM subscriber_feedback"
-                f" WHERE subscriber_id IN ({marks(len(chunk))}) ORDER BY subscriber_id, at",
-                list(chunk),
-            )
-            for row in rows:
-                (liked if row["verdict"] > 0 else disliked)[row["subscriber_id"]].append(
-                    row["paper_id"]
-                )
-        return {
-            sid: Feedback(tuple(liked.get(sid, ())), tuple(disliked.get(sid, ())))
-            for sid in set(liked) | set(disliked)
-        }
+        verdicts: list[tuple[int, str, int]] = []
+        saves: list[tuple[int, str]] = []
+        with self._pool.read() as conn:
+            for chunk in chunks(list(subscriber_ids)):
+                ids = marks(len(chunk))
+                verdicts += conn.execute(
+                    "SELECT subscriber_id, paper_id, verdict FROM subscriber_feedback"
+                    f" WHERE subscriber_id IN ({ids}) ORDER BY subscriber_id, at",
+                    chunk,
+                ).fetchall()
+                saves += conn.execute(SAVES_OF_SUBSCRIBERS.format(ids=ids), chunk).fetchall()
+        return combine_feedback(verdicts, saves)
 
     def use_link_nonce(self, nonce: str, expires_at: datetime, now: datetime) -> bool:
         with self._pool.write() as conn:
