@@ -31,7 +31,7 @@ TABLE_ORDER = (
     "outbox", "mail_bounces", "suppressed_addresses", "job_leases",
     "accounts", "sessions", "used_signin_tokens", "rate_limit_hits", "paper_marks",
     "submissions", "paper_repos", "github_repos", "star_history", "hf_observed",
-    "trending_signals", "trending_scores", "trending_params",
+    "trending_signals", "trending_scores", "trending_fold", "trending_params",
 )  # fmt: skip
 # Kept by the engine itself (migrations, search indexes, change counters).
 DERIVED = frozenset(

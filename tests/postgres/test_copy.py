@@ -9,12 +9,16 @@ import pytest
 from click.testing import CliRunner
 
 from paperfeed.store import PaperStore, open_store
+from paperfeed.store.community import NewMark
 from paperfeed.store.copy_cli import copy_command
 from paperfeed.store.outbox import NewOutboxMessage
 from paperfeed.store.search import KeywordQuery, Phrase, SearchScope
+from paperfeed.store.trending_ranking import RankedTrending
+from tests.community.conftest import community_settings
 from tests.factories import make_hf, make_paper
 
 pytestmark = pytest.mark.postgresql_only
+MODEL = community_settings().trending_model()
 VECTOR = array("f", [1.0 + i / 8 for i in range(24)]).tobytes()
 
 
@@ -29,6 +33,14 @@ def _fill(store: PaperStore) -> None:
     store.put_embeddings("tiny", [("2401.00001", VECTOR)])
     store.activate_generation("tiny")
     store.add_subscriber("ada@example.org")
+    # Trending as a snapshot plus ledger rows past it: both must travel.
+    assert isinstance(store, RankedTrending)
+    store.trending_fold_rows = 2
+    voters = [store.get_or_create_account(f"v{n}@example.org", f"v{n}")[0] for n in range(3)]
+    votes = [
+        NewMark(v.id, f"2401.0000{1 + n % 2}", 1_704_067_200.0 + n) for n, v in enumerate(voters)
+    ]
+    store.add_marks("upvote", votes, MODEL)
     store.enqueue_messages(
         [NewOutboxMessage("k1", "digest", "a@x.org", "b@x.org", "<m1@x>", b"Subject: hi\r\n")]
     )
@@ -39,6 +51,7 @@ def _view(store: PaperStore) -> tuple[object, ...]:
     assert stored is not None
     entry = store.get_outbox_entry("k1")
     subscriber = store.get_subscriber("ada@example.org")
+    trending = store.trending_rows(["2401.00001", "2401.00002"], MODEL)
     return (
         stored.paper,
         store.get_checkpoint("jsonl:x"),
@@ -47,6 +60,8 @@ def _view(store: PaperStore) -> tuple[object, ...]:
         subscriber.email if subscriber else None,
         entry.state if entry else None,
         store.stats().papers,
+        {p: (r.upvotes, round(r.keys["all"] or 0.0, 9)) for p, r in trending.items()},
+        [paper_id for paper_id, _ in store.trending_ids("week", MODEL, limit=5)],
     )
 
 
