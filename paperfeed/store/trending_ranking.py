@@ -35,6 +35,7 @@ from paperfeed.store.community import (
     ALL_CATEGORIES,
     SIGNAL_KINDS,
     WINDOWS,
+    Signal,
     SignalScorer,
     TrendingRow,
     Window,
@@ -321,6 +322,29 @@ def ledger_signals(cursor: Any, after: int, upto: int, *, mark: str) -> SignalBa
         (after, upto),
     ).fetchall()
     return SignalBatch.from_rows(rows)
+
+
+def append_to_ledger(
+    cursor: Any,
+    signals: Sequence[Signal],
+    *,
+    from_marks: bool,
+    fold_rows: int,
+    write: Callable[[SignalBatch], None],
+    mark: str,
+) -> None:
+    """Append signals to the ledger, then fold the rows past the snapshot into it once
+    ``fold_rows`` piled up (``write`` adds a batch to the snapshot's rows). The caller
+    holds the store's write lock, so no ledger row can commit between the two."""
+    cursor.executemany(
+        "INSERT INTO trending_signals (paper_id, kind, amount, at, mark)"
+        f" VALUES ({', '.join([mark] * 5)})",
+        [(s.paper_id, s.kind, s.amount, s.at, from_marks) for s in signals],
+    )
+    folded, seq = fold_state(cursor)
+    if seq - folded >= fold_rows:
+        write(ledger_signals(cursor, folded, seq, mark=mark))
+        record_fold(cursor, seq, mark=mark)
 
 
 def rebuild_snapshot(cursor: Any, write: Callable[[SignalBatch], None], *, mark: str) -> int:

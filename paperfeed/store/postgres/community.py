@@ -35,11 +35,9 @@ from paperfeed.store.trending_ranking import (
     LogPosition,
     RankedTrending,
     TrendingChanges,
-    fold_state,
-    ledger_signals,
+    append_to_ledger,
     read_ledger_changes,
     rebuild_snapshot,
-    record_fold,
 )
 from paperfeed.store.trending_rows import SCORE_COLUMNS, SignalBatch, listed_at, merged_rows
 
@@ -308,15 +306,14 @@ class PostgresCommunityStore(RankedTrending, CommunityStore):
         if not signals:
             return
         with conn.cursor(row_factory=tuple_row) as cursor:
-            cursor.executemany(
-                "INSERT INTO trending_signals (paper_id, kind, amount, at, mark)"
-                " VALUES (%s, %s, %s, %s, %s)",
-                [(s.paper_id, s.kind, s.amount, s.at, from_marks) for s in signals],
+            append_to_ledger(
+                cursor,
+                signals,
+                from_marks=from_marks,
+                fold_rows=self.trending_fold_rows,
+                write=lambda batch: _write_scores(conn, batch, scorer),
+                mark="%s",
             )
-            folded, seq = fold_state(cursor)
-            if seq - folded >= self.trending_fold_rows:
-                _write_scores(conn, ledger_signals(cursor, folded, seq, mark="%s"), scorer)
-                record_fold(cursor, seq, mark="%s")
 
     def _trending_changes(
         self, since: LogPosition | None, known: Callable[[str], bool]

@@ -29,11 +29,9 @@ from paperfeed.store.trending_ranking import (
     LogPosition,
     RankedTrending,
     TrendingChanges,
-    fold_state,
-    ledger_signals,
+    append_to_ledger,
     read_ledger_changes,
     rebuild_snapshot,
-    record_fold,
 )
 from paperfeed.store.trending_rows import SCORE_COLUMNS, SignalBatch, listed_at, merged_rows
 
@@ -293,17 +291,15 @@ class SQLiteCommunityStore(RankedTrending, CommunityStore):
         and catch up from the ledger (``paperfeed.store.trending_ranking``).
         ``from_marks``: the signals mirror ``paper_marks`` changes.
         """
-        if not signals:
-            return
-        conn.executemany(
-            "INSERT INTO trending_signals (paper_id, kind, amount, at, mark)"
-            " VALUES (?, ?, ?, ?, ?)",
-            [(s.paper_id, s.kind, s.amount, s.at, from_marks) for s in signals],
-        )
-        folded, seq = fold_state(conn)
-        if seq - folded >= self.trending_fold_rows:
-            self._write_scores(conn, ledger_signals(conn, folded, seq, mark="?"), scorer)
-            record_fold(conn, seq, mark="?")
+        if signals:
+            append_to_ledger(
+                conn,
+                signals,
+                from_marks=from_marks,
+                fold_rows=self.trending_fold_rows,
+                write=lambda batch: self._write_scores(conn, batch, scorer),
+                mark="?",
+            )
 
     def _write_scores(
         self, conn: sqlite3.Connection, signals: SignalBatch, scorer: SignalScorer
