@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from paperfeed.community.cli import trending
 from paperfeed.community.scoring import ACTIVE_FOR, TrendingModel
-from paperfeed.store import PaperStore, open_store, trending_ranking
+from paperfeed.store import PaperStore, open_store, trending_ledger
 from paperfeed.store.community import (
     ALL_CATEGORIES,
     WINDOWS,
@@ -242,7 +242,7 @@ def test_a_process_far_behind_reloads_the_snapshot(
 ) -> None:
     apply(scene, ("mark", "upvote", 0, IDS[0], 1.0))
     served(scene.reader, scene.model, "all", ALL_CATEGORIES)
-    monkeypatch.setattr(trending_ranking, "RELOAD_AFTER", 2)
+    monkeypatch.setattr(trending_ledger, "RELOAD_AFTER", 2)
     for number in range(6):
         apply(scene, ("signal", "star", number + 1, IDS[number % 2], 2.0))
     for window, category in VIEWS:

@@ -31,14 +31,8 @@ from paperfeed.store.community import (
     Submission,
 )
 from paperfeed.store.postgres.connection import Connection, PostgresPool
-from paperfeed.store.trending_ranking import (
-    LogPosition,
-    RankedTrending,
-    TrendingChanges,
-    append_to_ledger,
-    read_ledger_changes,
-    rebuild_snapshot,
-)
+from paperfeed.store.trending_ledger import append_to_ledger, read_ledger_changes, rebuild_snapshot
+from paperfeed.store.trending_ranking import LogPosition, RankedTrending, TrendingChanges
 from paperfeed.store.trending_rows import SCORE_COLUMNS, SignalBatch, listed_at, merged_rows
 
 _ACCOUNT = "id, email, display_name, github_handle, created_at"

@@ -1,0 +1,138 @@
+"""The signal ledger and the trending snapshot, in SQL both engines speak.
+
+``trending_signals`` is the append-only ledger (its ids grow in commit order: writers
+hold the store's write lock); ``trending_scores`` is a snapshot of it, one row per
+paper, holding every ledger row up to the id in ``trending_fold``. Writers append and,
+now and then, fold (``append_to_ledger``); readers take the snapshot plus the ledger
+past it, or only the ledger past their position (``read_ledger_changes``). Each
+function works through either engine's DB-API cursor (rows as tuples) given its
+parameter placeholder (``mark``); the arithmetic is ``trending_rows``'.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from paperfeed.store.community import Signal
+from paperfeed.store.trending_ranking import LogPosition, TrendingChanges
+from paperfeed.store.trending_rows import SCORE_COLUMNS, SignalBatch
+
+RELOAD_AFTER = 100_000
+"""A process this many ledger rows behind a newer snapshot reloads it instead."""
+
+_REBUILD_ROWS = 100_000
+"""Ledger rows per batch a rebuild hands to the snapshot's writer (whole papers)."""
+
+
+def fold_state(cursor: Any) -> tuple[int, int]:
+    """The last ledger id in the snapshot, and the last one written."""
+    folded, seq = cursor.execute(
+        "SELECT (SELECT coalesce(max(seq), 0) FROM trending_fold),"
+        " (SELECT coalesce(max(id), 0) FROM trending_signals)"
+    ).fetchone()
+    return int(folded), int(seq)
+
+
+def ledger_signals(cursor: Any, after: int, upto: int, *, mark: str) -> SignalBatch:
+    """The ledger's signals with ids in ``(after, upto]``, in ledger order."""
+    rows = cursor.execute(
+        "SELECT paper_id, kind, amount, at FROM trending_signals"
+        f" WHERE id > {mark} AND id <= {mark} ORDER BY id",
+        (after, upto),
+    ).fetchall()
+    return SignalBatch.from_rows(rows)
+
+
+def append_to_ledger(
+    cursor: Any,
+    signals: Sequence[Signal],
+    *,
+    from_marks: bool,
+    fold_rows: int,
+    write: Callable[[SignalBatch], None],
+    mark: str,
+) -> None:
+    """Append signals to the ledger, then fold the rows past the snapshot into it once
+    ``fold_rows`` piled up (``write`` adds a batch to the snapshot's rows). The caller
+    holds the store's write lock, so no ledger row can commit between the two."""
+    cursor.executemany(
+        "INSERT INTO trending_signals (paper_id, kind, amount, at, mark)"
+        f" VALUES ({', '.join([mark] * 5)})",
+        [(s.paper_id, s.kind, s.amount, s.at, from_marks) for s in signals],
+    )
+    folded, seq = fold_state(cursor)
+    if seq - folded >= fold_rows:
+        write(ledger_signals(cursor, folded, seq, mark=mark))
+        record_fold(cursor, seq, mark=mark)
+
+
+def rebuild_snapshot(cursor: Any, write: Callable[[SignalBatch], None], *, mark: str) -> int:
+    """Every ledger row given to ``write`` (which adds them to an emptied snapshot),
+    each paper's in ledger order and in one call, then the snapshot marked whole;
+    counts papers."""
+    rows = cursor.execute(
+        "SELECT paper_id, kind, amount, at FROM trending_signals ORDER BY paper_id, id"
+    ).fetchall()
+    papers = start = 0
+    for end in range(1, len(rows) + 1):
+        if end < len(rows) and rows[end][0] == rows[end - 1][0]:
+            continue  # not the end of a paper's rows
+        papers += 1
+        if end - start >= _REBUILD_ROWS or end == len(rows):
+            write(SignalBatch.from_rows(rows[start:end]))
+            start = end
+    record_fold(cursor, fold_state(cursor)[1], mark=mark)
+    return papers
+
+
+def record_fold(cursor: Any, seq: int, *, mark: str) -> None:
+    """The snapshot now holds every ledger row up to ``seq``."""
+    cursor.execute(
+        f"INSERT INTO trending_fold (id, seq) VALUES (1, {mark})"
+        " ON CONFLICT (id) DO UPDATE SET seq = excluded.seq",
+        (seq,),
+    )
+
+
+def read_ledger_changes(
+    cursor: Any,
+    since: LogPosition | None,
+    known: Callable[[str], bool],
+    *,
+    mark: str,
+    categories_of: Callable[[list[str]], Sequence[tuple[str, str]]],
+) -> TrendingChanges | None:
+    """What the ledger gained since ``since``, through either engine's DB-API cursor
+    (rows as tuples; ``mark``: its parameter placeholder; ``categories_of``: reads the
+    categories of papers the ranking does not know yet), read in one snapshot of the
+    database. A new rebuild generation, no position yet, or a position far behind a
+    newer snapshot reads the snapshot and the ledger past it."""
+    generation, folded, seq = cursor.execute(
+        "SELECT (SELECT n FROM trending_generation),"
+        " (SELECT coalesce(max(seq), 0) FROM trending_fold),"
+        " (SELECT coalesce(max(id), 0) FROM trending_signals)"
+    ).fetchone()
+    position = LogPosition(int(generation), int(seq))
+    if position == since:
+        return None
+    full = (
+        since is None
+        or since.generation != position.generation
+        or since.seq > position.seq  # the ledger's last rows went with their papers
+        or (since.seq < folded and position.seq - since.seq > RELOAD_AFTER)
+    )
+    if not full:
+        assert since is not None
+        signals = ledger_signals(cursor, since.seq, position.seq, mark=mark)
+        new = [p for p in dict.fromkeys(signals.paper_ids) if not known(p)]
+        return TrendingChanges(position, False, (), signals, categories_of(new))
+    rows = cursor.execute(f"SELECT paper_id, {SCORE_COLUMNS} FROM trending_scores").fetchall()
+    categories = cursor.execute(
+        "SELECT c.paper_id, c.category FROM trending_scores s"
+        " JOIN paper_categories c ON c.paper_id = s.paper_id"
+    ).fetchall()
+    signals = ledger_signals(cursor, int(folded), position.seq, mark=mark)
+    snapshot = {row[0] for row in rows}
+    new = [p for p in dict.fromkeys(signals.paper_ids) if p not in snapshot]
+    return TrendingChanges(position, True, rows, signals, [*categories, *categories_of(new)])
