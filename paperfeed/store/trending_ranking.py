@@ -9,9 +9,9 @@ in by a writer once enough rows piled up past it (``RankedTrending.trending_fold
 rather than rewritten with every batch (the SQL is ``trending_ledger``'s). A process
 builds its ranking from the snapshot plus the ledger rows past it, then catches up on
 read by adding the ledger rows past the last id it saw, a sequential read, with the
-same arithmetic as the fold (``trending_rows.add_signals``). ``paperfeed trending rebuild`` rewrites the snapshot
-without appending to the ledger; it bumps a generation number instead, and a process
-that sees a new generation reloads everything.
+same arithmetic as the fold (``trending_rows.add_signals``). ``paperfeed trending
+rebuild`` rewrites the snapshot without appending to the ledger; it bumps a generation
+number instead, and a process that sees a new generation reloads everything.
 
 Ranking a view is a mask and an ``argpartition``-like cut over at most every scored
 paper, then a sort of the page: ties are broken by paper id, as the index walks it
@@ -237,11 +237,10 @@ class TrendingRanking:
         positions = np.fromiter(
             (self._index[row[0]] for row in rows), dtype=np.int64, count=len(rows)
         )
-        values = np.array([row[1:] for row in rows], dtype=np.float64).T  # None -> nan
-        self._counts[:, positions] = values[:_COUNTS]
-        self._last[positions] = values[_COUNTS]
-        keys = values[_COUNTS + 1 :]
-        self._keys[:, positions] = np.where(np.isnan(keys), -np.inf, keys)
+        values = ScoreArrays.from_rows([row[1:] for row in rows])
+        self._counts[:, positions] = values.counts.T
+        self._last[positions] = values.last
+        self._keys[:, positions] = values.keys.T
 
     def _grow(self, size: int) -> None:
         if size <= self._keys.shape[1]:

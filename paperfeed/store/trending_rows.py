@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from paperfeed.store.community import SIGNAL_KINDS, WINDOWS, Signal, SignalKind, SignalScorer
+from paperfeed.store.community import SIGNAL_KINDS, WINDOWS, SignalKind, SignalScorer
 from paperfeed.store.logsum import merge_log_terms_many
 from paperfeed.store.rows import to_date, to_datetime
 
@@ -50,10 +50,6 @@ class SignalBatch:
         return len(self.paper_ids)
 
     @classmethod
-    def of(cls, signals: Sequence[Signal]) -> SignalBatch:
-        return cls.from_rows([(s.paper_id, s.kind, s.amount, s.at) for s in signals])
-
-    @classmethod
     def from_rows(cls, rows: Sequence[Sequence[Any]]) -> SignalBatch:
         """From ``(paper_id, kind, amount, at)`` rows, as the ledger stores them."""
         count = len(rows)
@@ -80,6 +76,19 @@ class ScoreArrays:
             np.zeros((papers, len(SIGNAL_KINDS)), dtype=np.int64),
             np.zeros(papers),
             np.full((papers, len(WINDOWS)), -np.inf),
+        )
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[Sequence[Any]]) -> ScoreArrays:
+        """From stored ``SCORE_COLUMNS`` values, one row per paper (a ``None`` key is an
+        empty sum)."""
+        table = np.array(rows, dtype=np.float64).reshape(len(rows), -1)  # None -> nan
+        kinds = len(SIGNAL_KINDS)
+        keys = table[:, kinds + 1 :]
+        return cls(
+            table[:, :kinds].astype(np.int64),
+            table[:, kinds].copy(),
+            np.where(np.isnan(keys), -np.inf, keys),
         )
 
 
@@ -126,11 +135,8 @@ def merged_rows(
     stored = [(row, current[paper_id]) for paper_id, row in papers.items() if paper_id in current]
     if stored:
         at = np.fromiter((row for row, _ in stored), dtype=np.intp, count=len(stored))
-        table = np.array([row for _, row in stored], dtype=np.float64)  # None -> nan
-        values.counts[at] = table[:, : len(SIGNAL_KINDS)]
-        values.last[at] = table[:, len(SIGNAL_KINDS)]
-        keys = table[:, len(SIGNAL_KINDS) + 1 :]
-        values.keys[at] = np.where(np.isnan(keys), -np.inf, keys)
+        found = ScoreArrays.from_rows([row for _, row in stored])
+        values.counts[at], values.last[at], values.keys[at] = found.counts, found.last, found.keys
     add_signals(values, rows, batch, scorer)
     # One object table, converted to Python values in one step (an empty sum is NULL).
     kinds = len(SIGNAL_KINDS)
