@@ -23,9 +23,13 @@ import sys
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import IO
 
 from paperfeed.store.sqlite.connection import checkpointer_lock_path, checkpointer_running, connect
 from paperfeed.store.urls import parse_database_url
+
+TAKE_SECONDS = 1.0
+"""How long a starting checkpointer retries a lock it finds taken."""
 
 IDLE_SECONDS = 0.2
 """Pause between checkpoints: each copies a few commits' pages, never a 64 MB backlog,
@@ -42,9 +46,7 @@ def checkpoint_until_orphaned(path: Path, parent_pid: int) -> None:
     commit copies the few pages left and the WAL starts again.
     """
     with checkpointer_lock_path(path).open("a") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not _take(lock):
             return  # another checkpointer serves this database
         conn = connect(path)
         try:
@@ -53,6 +55,21 @@ def checkpoint_until_orphaned(path: Path, parent_pid: int) -> None:
                 time.sleep(IDLE_SECONDS)
         finally:
             conn.close()
+
+
+def _take(lock: IO[str]) -> bool:
+    """The exclusive lock, unless another process holds it for good: writers asking
+    whether a checkpointer runs hold a shared lock for microseconds, so a refusal is
+    retried for a while before giving way."""
+    deadline = time.monotonic() + TAKE_SECONDS
+    while True:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
 
 
 class WalCheckpointer:
