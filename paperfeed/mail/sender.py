@@ -62,10 +62,15 @@ class SendReport:
         return self.sent + self.retried + self.failed + self.bounced
 
 
+_JITTER = random.Random()
+"""Retry jitter from a generator of its own: the module-wide one belongs to the caller
+(tests seed it; drawing from it in a background thread disturbs them)."""
+
+
 def retry_delay(attempts: int, mail: MailSettings) -> timedelta:
     """Exponential backoff with 10% jitter: base, 2x base, 4x base, ... capped at 6 h."""
     base = mail.retry_delay * 2 ** min(max(attempts - 1, 0), 30)
-    return min(timedelta(seconds=base * random.uniform(0.9, 1.1)), MAX_RETRY_DELAY)
+    return min(timedelta(seconds=base * _JITTER.uniform(0.9, 1.1)), MAX_RETRY_DELAY)
 
 
 def lease_seconds(batch: int, transport: Transport, mail: MailSettings) -> float:
