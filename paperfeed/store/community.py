@@ -16,7 +16,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -313,3 +313,20 @@ class CommunityStore(ABC):
         self, readings: Sequence[HFReading], signals: Sequence[Signal], scorer: SignalScorer
     ) -> None:
         """Mark readings as turned into signals, and record the signals, atomically."""
+
+
+def added_marks(
+    kind: MarkKind, marks: Sequence[NewMark], inserted: Sequence[Sequence[Any]]
+) -> tuple[list[bool], list[Signal]]:
+    """Which of ``marks`` an insert added (``inserted``: its returned ``(account_id,
+    paper_id, created_at)`` rows, in any order; a repeat within the batch was skipped),
+    and the signals they give, carrying the time as stored (a withdrawal negates it)."""
+    times = {(row[0], row[1]): row[2] for row in inserted}
+    added: list[bool] = []
+    signals: list[Signal] = []
+    for mark in marks:
+        at = times.pop((mark.account_id, mark.paper_id), None)
+        added.append(at is not None)
+        if at is not None:
+            signals.append(Signal(mark.paper_id, kind, 1.0, at))
+    return added, signals

@@ -58,6 +58,23 @@ def test_vote_twice_counts_once_and_withdrawal_cancels_exactly(
     assert papers_store.trending_ids("all", model, limit=10) == []
 
 
+def test_a_batch_adds_each_new_mark_once_in_order(
+    papers_store: PaperStore, make_account: Callable[[str], Account], model: TrendingModel
+) -> None:
+    ada, bob = make_account("ada"), make_account("bob")
+    papers_store.add_marks("upvote", [NewMark(bob.id, "2603.01002", NOW)], model)
+    batch = [
+        NewMark(ada.id, "2603.01001", NOW),
+        NewMark(bob.id, "2603.01002", NOW + 1),  # stored before
+        NewMark(ada.id, "2603.01001", NOW + 2),  # earlier in this batch
+        NewMark(bob.id, "2603.01001", NOW + 3),
+    ]
+    assert papers_store.add_marks("upvote", batch, model) == [True, False, False, True]
+    rows = papers_store.trending_rows(["2603.01001", "2603.01002"], model)
+    assert (rows["2603.01001"].upvotes, rows["2603.01002"].upvotes) == (2, 1)
+    assert rows["2603.01001"].last_signal_at == NOW + 3
+
+
 def test_deleting_an_account_keeps_anonymous_counts(
     papers_store: PaperStore, make_account: Callable[[str], Account], model: TrendingModel
 ) -> None:

@@ -29,6 +29,7 @@ from paperfeed.store.community import (
     Signal,
     SignalScorer,
     Submission,
+    added_marks,
 )
 from paperfeed.store.postgres.connection import Connection, PostgresPool
 from paperfeed.store.trending_ledger import append_to_ledger, read_ledger_changes, rebuild_snapshot
@@ -185,17 +186,26 @@ class PostgresCommunityStore(RankedTrending, CommunityStore):
         self, kind: MarkKind, marks: Sequence[NewMark], scorer: SignalScorer
     ) -> list[bool]:
         def add(conn: Connection) -> list[bool]:
-            added: list[bool] = []
-            signals: list[Signal] = []
-            for mark in marks:
-                row = conn.execute(
+            # One statement for the batch; a repeat (stored, or earlier in the batch) is
+            # skipped by the uniqueness constraint and not returned.
+            rows = (
+                conn.cursor(row_factory=tuple_row)
+                .execute(
                     "INSERT INTO paper_marks (kind, account_id, paper_id, created_at)"
-                    " VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING id",
-                    (kind, mark.account_id, mark.paper_id, mark.at),
-                ).fetchone()
-                added.append(row is not None)
-                if row is not None:
-                    signals.append(Signal(mark.paper_id, kind, 1.0, mark.at))
+                    " SELECT %s, m.account_id, m.paper_id, m.at FROM unnest("
+                    "%s::bigint[], %s::text[], %s::double precision[]"
+                    ") WITH ORDINALITY AS m (account_id, paper_id, at, n) ORDER BY m.n"
+                    " ON CONFLICT DO NOTHING RETURNING account_id, paper_id, created_at",
+                    (
+                        kind,
+                        [m.account_id for m in marks],
+                        [m.paper_id for m in marks],
+                        [m.at for m in marks],
+                    ),
+                )
+                .fetchall()
+            )
+            added, signals = added_marks(kind, marks, rows)
             self._apply_signals(conn, signals, scorer, from_marks=True)
             return added
 

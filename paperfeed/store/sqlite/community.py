@@ -22,6 +22,7 @@ from paperfeed.store.community import (
     Signal,
     SignalScorer,
     Submission,
+    added_marks,
 )
 from paperfeed.store.sqlite.connection import ConnectionPool
 from paperfeed.store.sqlite.sql import chunks, marks, now_iso
@@ -174,15 +175,7 @@ class SQLiteCommunityStore(RankedTrending, CommunityStore):
                 " WHERE true ON CONFLICT DO NOTHING RETURNING account_id, paper_id, created_at",
                 (kind, batch),
             ).fetchall()
-            # The signal carries the time as stored, which a withdrawal will negate.
-            inserted = {(row[0], row[1]): row[2] for row in rows}
-            added: list[bool] = []
-            signals: list[Signal] = []
-            for mark in marks:
-                at = inserted.pop((mark.account_id, mark.paper_id), None)
-                added.append(at is not None)
-                if at is not None:
-                    signals.append(Signal(mark.paper_id, kind, 1.0, at))
+            added, signals = added_marks(kind, marks, rows)
             self._apply_signals(conn, signals, scorer, from_marks=True)
         self._trending_written()
         return added
