@@ -13,6 +13,7 @@ from pathlib import Path
 
 import jinja2
 from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
 from fastapi.staticfiles import StaticFiles
 
 from paperfeed import __version__
@@ -25,7 +26,7 @@ from paperfeed.web.community import community_web_for
 from paperfeed.web.csrf import CSRFProtector
 from paperfeed.web.errors import install_error_handlers
 from paperfeed.web.headers import SecurityHeaders
-from paperfeed.web.responses import drain_background
+from paperfeed.web.responses import drain_background, in_background
 from paperfeed.web.routes import (
     api,
     community,
@@ -101,6 +102,10 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if scheduler is not None:
             scheduler.start()
+        # Cards show counts from this process's trending ranking: build it now (about a
+        # second per 200,000 scored papers), not on the first request that needs it.
+        model = _app.state.community.model
+        in_background(run_in_threadpool(state.store.trending_rows, [], model))
         yield
         if scheduler is not None:
             scheduler.stop()
