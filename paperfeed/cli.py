@@ -7,6 +7,7 @@ can skip the work that follows an empty run.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,20 +20,14 @@ import click
 import orjson
 
 from paperfeed import __version__
-from paperfeed.community.cli import github, trending
 from paperfeed.config import SETTINGS_BY_NAME, Settings
-from paperfeed.digest.cli import digest
 from paperfeed.errors import PaperfeedError
 from paperfeed.ingest import IngestReport, run_ingest
-from paperfeed.mail.cli import mail
 from paperfeed.paper_json import paper_json, stats_json
 from paperfeed.papers.ids import parse_arxiv_id
-from paperfeed.search.cli import index_group, search_command, similar_command
 from paperfeed.sources.base import Page, Source
 from paperfeed.sources.http import PoliteClient
 from paperfeed.store import PaperFilter, PaperStore, UpsertResult, open_store
-from paperfeed.store.copy_cli import copy_command
-from paperfeed.web.cli import serve
 
 EXIT_NOTHING_NEW = 3
 F = TypeVar("F", bound=Callable[..., Any])
@@ -88,7 +83,25 @@ def db_option(func: F) -> F:
 
 
 class PaperfeedGroup(click.Group):
-    """Turns paperfeed's own errors into one line and exit status 1."""
+    """Turns paperfeed's own errors into one line and exit status 1, and imports a
+    subcommand's module only when that subcommand runs (``lazy``: name to
+    ``"module:attribute"``): the web app, the digest and the community code are most of
+    the start-up time of commands that use none of them."""
+
+    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = dict(lazy or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy and cmd_name not in self.commands:
+            module, _, attribute = self.lazy[cmd_name].partition(":")
+            command = getattr(importlib.import_module(module), attribute)
+            assert isinstance(command, click.Command), self.lazy[cmd_name]
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -97,7 +110,20 @@ class PaperfeedGroup(click.Group):
             raise click.ClickException(str(exc)) from exc
 
 
-@click.group(cls=PaperfeedGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=PaperfeedGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    lazy={
+        "search": "paperfeed.search.cli:search_command",
+        "similar": "paperfeed.search.cli:similar_command",
+        "index": "paperfeed.search.cli:index_group",
+        "serve": "paperfeed.web.cli:serve",
+        "mail": "paperfeed.mail.cli:mail",
+        "digest": "paperfeed.digest.cli:digest",
+        "trending": "paperfeed.community.cli:trending",
+        "github": "paperfeed.community.cli:github",
+    },
+)
 @click.version_option(__version__, prog_name="paperfeed")
 @click.option(
     "--config",
@@ -492,7 +518,7 @@ def stats(as_json: bool) -> None:
         click.echo(f"  category {category}: {count:,}")
 
 
-@main.group(cls=PaperfeedGroup)
+@main.group(cls=PaperfeedGroup, lazy={"copy": "paperfeed.store.copy_cli:copy_command"})
 def db() -> None:
     """Database maintenance."""
 
@@ -541,6 +567,8 @@ def run(ctx: click.Context, no_serve: bool) -> None:
     else:
         _print_day(store, day)
     if not no_serve:
+        from paperfeed.web.cli import serve
+
         ctx.invoke(serve)
 
 
@@ -551,16 +579,6 @@ def _print_day(store: PaperStore, day: date) -> None:
     for stored in todays:
         click.echo(f"  {stored.paper.id:<12} {stored.title_text}")
 
-
-db.add_command(copy_command)
-main.add_command(search_command)
-main.add_command(similar_command)
-main.add_command(index_group)
-main.add_command(serve)
-main.add_command(mail)
-main.add_command(digest)
-main.add_command(trending)
-main.add_command(github)
 
 if __name__ == "__main__":
     main()

@@ -180,3 +180,28 @@ def test_help_everywhere(cli: CliRunner) -> None:
     ):
         result = invoke(cli, *args)
         assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_every_command_is_listed_and_loads(cli: CliRunner) -> None:
+    listed = invoke(cli, "--help").output
+    for name in ("search", "similar", "index", "serve", "mail", "digest", "trending", "github"):
+        assert f"  {name} " in listed
+        assert invoke(cli, name, "--help").exit_code == 0
+    assert invoke(cli, "db", "copy", "--help").exit_code == 0
+
+
+@pytest.mark.sqlite_only
+def test_a_command_imports_only_what_it_runs(tmp_path: Path) -> None:
+    # The web app, digests and the community code stay unimported by `stats`: they are
+    # most of a command's start-up time.
+    code = (
+        "import sys\n"
+        "from paperfeed.cli import main\n"
+        f"main(['--db', 'sqlite:///{tmp_path / 'p.db'}', 'stats'], standalone_mode=False)\n"
+        "heavy = ('paperfeed.web.cli', 'paperfeed.digest.cli', 'paperfeed.community.cli')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip().splitlines()[-1] == "[]"
