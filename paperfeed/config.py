@@ -108,6 +108,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("web_port", 8000, "Port `paperfeed serve` listens on.", int),
     Setting("web_workers", 1, "Worker processes of `paperfeed serve`.", int),
     Setting(
+        "web_trusted_proxies",
+        "",
+        "Reverse proxies (IP addresses, comma-separated) whose X-Forwarded-For and"
+        " X-Forwarded-Proto headers `paperfeed serve` believes; empty: none.",
+    ),
+    Setting(
         "public_url",
         "",
         "The site's public base URL for links in feeds (default: taken from each request).",
@@ -234,6 +240,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("rate_votes_per_ip", "1000/hour", "Upvotes and saves from one IP address."),
     Setting("rate_submissions_per_account", "20/day", "Paper submissions by one account."),
     Setting("rate_submissions_per_ip", "50/day", "Paper submissions from one IP address."),
+    Setting(
+        "rate_subscribe_per_ip",
+        "20/hour",
+        "Digest subscriptions (each mails a confirmation link) asked from one IP address.",
+    ),
     Setting(
         "submission_max_age_days", 14, "Days after its first version a paper may be submitted.", int
     ),

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 
 from paperfeed.community.scoring import TrendingModel
-from paperfeed.community.settings import CommunitySettings
+from paperfeed.community.settings import CommunitySettings, RateLimit
 from paperfeed.config import ConfigError, Settings
 from paperfeed.mail import MailSettings, parse_mailbox
 from paperfeed.mail.errors import MessageError
@@ -22,6 +22,9 @@ class DigestSettings:
     unsubscribe_mailto: str
     trending: TrendingModel
     """The community's trending weights and half-lives: a digest's trend input."""
+    subscribe_per_ip: RateLimit
+    """Subscriptions asked from one IP address: each mails a confirmation link, so one
+    client must not make the service mail many strangers."""
     catchup_days: int = 14
     catchup_papers: int = 20
     confirm_hours: int = 48
@@ -54,6 +57,9 @@ class DigestSettings:
             scheduler=bool(int(settings.get("digest_scheduler"))),
             scheduler_interval=float(settings.get("digest_scheduler_interval")),
             trending=CommunitySettings.from_settings(settings).trending_model(),
+            subscribe_per_ip=RateLimit.parse(
+                "rate_subscribe_per_ip", str(settings.get("rate_subscribe_per_ip"))
+            ),
         )
         digest.check()
         return digest

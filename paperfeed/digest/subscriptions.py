@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 
 from email_validator import EmailNotValidError, validate_email
 
+from paperfeed.community.ratelimits import Limit, take
 from paperfeed.digest.errors import LinkError, SubscriptionError
 from paperfeed.digest.links import DigestLinks
 from paperfeed.digest.render import DigestRenderer
@@ -73,10 +74,15 @@ class SubscriptionService:
         *,
         interests: Interests | None = None,
         preferences: DigestPreferences | None = None,
+        ip: str | None = None,
         now: datetime | None = None,
     ) -> SubscribeResult:
-        """Record the subscription (pending) and queue its confirmation mail."""
+        """Record the subscription (pending) and queue its confirmation mail; ``ip``:
+        the client asking, counted against ``subscribe_per_ip`` (``RateLimited``)."""
         address = deliverable_address(email)
+        if ip is not None:
+            limit = Limit("subscribe-ip", self.settings.subscribe_per_ip, ip, "subscriptions")
+            take(self.store, [limit], _now(now).timestamp())
         subscriber, created = self.store.add_subscriber(address)
         if subscriber.status != "confirmed":
             if interests is not None:

@@ -66,6 +66,11 @@ def serve(
     from paperfeed.store.sqlite.checkpointer import wal_checkpointing
 
     open_store(settings.database_url).close()  # migrate once, before any worker starts
+    trusted_proxies = [
+        address.strip()
+        for address in str(settings.get("web_trusted_proxies") or "").split(",")
+        if address.strip()
+    ]
     click.echo(
         f"paperfeed serving on http://{settings.get('web_host')}:{settings.get('web_port')}",
         err=True,
@@ -82,5 +87,8 @@ def serve(
             log_level=log_level,
             access_log=not no_access_log,
             server_header=False,
-            proxy_headers=False,
+            # The client's address (per-IP rate limits) and scheme (Secure cookies) come
+            # from X-Forwarded-* only when the peer is a proxy the settings name.
+            proxy_headers=bool(trusted_proxies),
+            forwarded_allow_ips=trusted_proxies or None,
         )

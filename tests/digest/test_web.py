@@ -29,7 +29,10 @@ LINK = re.compile(r"https://paperfeed\.example(/[^\s\"<>]+)")
 
 @pytest.fixture
 def web_settings(tmp_path: Path, smtp_sink: SMTPSink) -> Settings:
-    return digest_settings(tmp_path / "var", smtp_url=smtp_sink.url())
+    # These tests subscribe many addresses from one client; the limit has its own test.
+    return digest_settings(
+        tmp_path / "var", smtp_url=smtp_sink.url(), rate_subscribe_per_ip="10000/hour"
+    )
 
 
 @pytest.fixture
@@ -227,3 +230,28 @@ def test_api_email_never_reaches_a_header_unvalidated(
         address = email.strip().lower()
         found = [s for s in [store.get_subscriber(address)] if s]
         assert all("\n" not in s.email and "," not in s.email for s in found)
+
+
+def test_one_client_cannot_make_the_service_mail_many_strangers(
+    store: PaperStore, tmp_path: Path, smtp_sink: SMTPSink
+) -> None:
+    settings = digest_settings(
+        tmp_path / "var", smtp_url=smtp_sink.url(), rate_subscribe_per_ip="2/hour"
+    )
+    app = create_app(settings, store=store, with_search=False, secret_key=SECRET)
+    with TestClient(app, follow_redirects=False) as client:
+        for n in range(2):
+            sent = client.post("/api/subscriptions", json={"email": f"r{n}@example.org"})
+            assert sent.status_code == 202
+        refused = client.post("/api/subscriptions", json={"email": "r2@example.org"})
+        assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+        assert "Too many subscriptions" in refused.json()["error"]
+        form = client.get("/subscribe")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+        assert token is not None
+        page = client.post(
+            "/subscribe", data={"email": "r3@example.org", "csrf_token": token.group(1)}
+        )
+        assert page.status_code == 429 and "Too many subscriptions" in page.text
+    assert store.get_subscriber("r2@example.org") is None
+    assert store.get_subscriber("r3@example.org") is None

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -29,9 +33,11 @@ def test_serve_rejects_a_bad_port() -> None:
     assert result.exit_code == 2
 
 
-def test_serve_answers_on_loopback(tmp_path: Path) -> None:
+@contextmanager
+def serving(tmp_path: Path, **env: str) -> Iterator[str]:
+    """``paperfeed serve`` in a process of its own, on a free loopback port."""
     port = free_port()
-    env = {**os.environ, "PAPERFEED_VAR_DIR": str(tmp_path)}
+    environ = {**os.environ, "PAPERFEED_VAR_DIR": str(tmp_path), **env}
     command = [
         sys.executable,
         "-c",
@@ -42,25 +48,56 @@ def test_serve_answers_on_loopback(tmp_path: Path) -> None:
         str(port),
         "--no-access-log",
     ]
-    server = subprocess.Popen(command, env=env, stderr=subprocess.PIPE)
+    server = subprocess.Popen(command, env=environ, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 20
         while True:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
+                with urllib.request.urlopen(f"{base}/", timeout=2) as response:
                     assert response.status == 200
-                    assert b"No papers yet" in response.read()
                 break
             except OSError:
                 assert time.monotonic() < deadline, "server did not start"
                 time.sleep(0.2)
-        assert (tmp_path / "secret_key").exists()
-        # Beside it, the process that checkpoints the SQLite store's WAL.
-        assert checkpointer_running(tmp_path / "papers.db")
+        yield base
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def test_serve_answers_on_loopback(tmp_path: Path) -> None:
+    with serving(tmp_path) as base:
+        with urllib.request.urlopen(f"{base}/", timeout=2) as response:
+            assert b"No papers yet" in response.read()
+        assert (tmp_path / "secret_key").exists()
+        # Beside it, the process that checkpoints the SQLite store's WAL.
+        assert checkpointer_running(tmp_path / "papers.db")
     deadline = time.monotonic() + 10
     while checkpointer_running(tmp_path / "papers.db"):  # it leaves with the server
         assert time.monotonic() < deadline, "the checkpointing process outlived the server"
         time.sleep(0.05)
+
+
+def subscribe(base: str, email: str, forwarded_for: str) -> int:
+    request = urllib.request.Request(
+        f"{base}/api/subscriptions",
+        data=json.dumps({"email": email}).encode(),
+        headers={"Content-Type": "application/json", "X-Forwarded-For": forwarded_for},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def test_per_ip_limits_see_the_client_behind_a_trusted_proxy_only(tmp_path: Path) -> None:
+    limit = {"PAPERFEED_RATE_SUBSCRIBE_PER_IP": "1/hour"}
+    with serving(tmp_path / "a", PAPERFEED_WEB_TRUSTED_PROXIES="127.0.0.1", **limit) as base:
+        assert subscribe(base, "a@example.org", "203.0.113.1") == 202
+        assert subscribe(base, "b@example.org", "203.0.113.2") == 202  # another client
+        assert subscribe(base, "c@example.org", "203.0.113.1") == 429
+    with serving(tmp_path / "b", **limit) as base:  # no proxy trusted: the peer counts
+        assert subscribe(base, "a@example.org", "203.0.113.1") == 202
+        assert subscribe(base, "b@example.org", "203.0.113.2") == 429

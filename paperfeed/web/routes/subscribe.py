@@ -7,9 +7,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from paperfeed.community.errors import RateLimited
 from paperfeed.digest.errors import SubscriptionError
 from paperfeed.digest.interests import parse_interests, split_lines
 from paperfeed.store.subscriptions import DigestPreferences
+from paperfeed.web.community import client_ip
 from paperfeed.web.csrf import COOKIE, FIELD, MAX_AGE, CSRFError
 from paperfeed.web.forms import FormError, normalise_email
 from paperfeed.web.responses import in_background, send
@@ -82,8 +84,24 @@ async def subscribe(request: Request) -> Response:
         interests = parse_interests(split_lines(topics), categories.replace(",", " ").split(), [])
         preferences = DigestPreferences(trending_only=interests.is_empty)
         await run_in_threadpool(
-            digests.service.subscribe, address, interests=interests, preferences=preferences
+            digests.service.subscribe,
+            address,
+            interests=interests,
+            preferences=preferences,
+            ip=client_ip(request),
         )
+    except RateLimited as exc:
+        response = _form_page(
+            state,
+            request,
+            email=email,
+            topics=topics,
+            categories=categories,
+            error=str(exc),
+            status=429,
+        )
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     except (FormError, SubscriptionError) as exc:
         return _form_page(
             state,

@@ -18,6 +18,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from paperfeed.community.errors import RateLimited
 from paperfeed.config import Settings
 from paperfeed.digest.errors import SubscriptionError
 from paperfeed.digest.interests import parse_interests, parse_preferences, split_lines
@@ -30,6 +31,7 @@ from paperfeed.security import TokenSigner
 from paperfeed.store import open_store
 from paperfeed.store.base import PaperStore
 from paperfeed.store.subscriptions import DigestPreferences, Interests, Subscriber
+from paperfeed.web.community import client_ip
 from paperfeed.web.forms import FormError, normalise_email
 from paperfeed.web.responses import in_background, json_rendered, send
 from paperfeed.web.state import web_state
@@ -361,8 +363,16 @@ async def subscribe_api(request: Request) -> Response:
     try:
         address, interests, preferences = _api_request(data)
         await run_in_threadpool(
-            web.service.subscribe, address, interests=interests, preferences=preferences
+            web.service.subscribe,
+            address,
+            interests=interests,
+            preferences=preferences,
+            ip=client_ip(request),
         )
+    except RateLimited as exc:
+        limited = _json(429, {"error": str(exc)})
+        limited.headers["Retry-After"] = str(exc.retry_after)
+        return limited
     except SubscriptionError as exc:
         return _json(400, {"error": str(exc)})
     in_background(run_in_threadpool(web.deliver))
