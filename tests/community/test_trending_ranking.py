@@ -237,6 +237,32 @@ def test_the_snapshot_and_the_ledger_past_it_add_up_to_every_signal(scene: Scene
     assert counts == {IDS[0]: (3, 0), IDS[1]: (2, 0), IDS[2]: (2, 0), IDS[3]: (0, 36)}
 
 
+def test_a_fold_that_fails_takes_its_batch_with_it(
+    scene: Scene, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    apply(scene, ("mark", "upvote", 0, IDS[0], 1.0))
+    apply(scene, ("mark", "upvote", 1, IDS[0], 1.0))
+    before = served(scene.reader, scene.model, "all", ALL_CATEGORIES)
+
+    def crash(*_: object, **__: object) -> None:
+        raise RuntimeError("killed while folding")
+
+    monkeypatch.setattr(trending_ledger, "record_fold", crash)  # the third row folds
+    vote = NewMark(scene.accounts[2], IDS[1], NOW)
+    with pytest.raises(RuntimeError):
+        scene.writer.add_marks("upvote", [vote], scene.model)
+    monkeypatch.undo()
+    with open_store(scene.store_url) as fresh:  # nothing of the batch was kept
+        assert served(fresh, scene.model, "all", ALL_CATEGORIES) == before
+        assert fresh.upvoters(IDS[1], limit=5) == []
+    assert scene.writer.add_marks("upvote", [vote], scene.model) == [True]
+    scene.ledger.marks[(scene.accounts[2], "upvote", IDS[1])] = NOW
+    scene.ledger.last_positive[IDS[1]] = NOW
+    for window, category in VIEWS:
+        want = expected(scene.ledger, scene.model, window, category)
+        assert_matches(served(scene.reader, scene.model, window, category), want)
+
+
 def test_a_process_far_behind_reloads_the_snapshot(
     scene: Scene, monkeypatch: pytest.MonkeyPatch
 ) -> None:
