@@ -50,6 +50,9 @@ class DigestScheduler:
                 except (PaperfeedError, OSError) as exc:
                     log.error("digest run failed: %s", exc)
                     continue
+                except Exception:  # a database error, a bug: the next run tries again
+                    log.exception("digest run failed")
+                    continue
                 if report.due or report.queue.queued or (report.sent and report.sent.attempted):
                     log.info("digests: %s", report.summary())
         finally:
