@@ -90,7 +90,8 @@ async def subscribe(request: Request) -> Response:
             preferences=preferences,
             ip=client_ip(request),
         )
-    except RateLimited as exc:
+    except (RateLimited, FormError, SubscriptionError) as exc:
+        limited = exc if isinstance(exc, RateLimited) else None
         response = _form_page(
             state,
             request,
@@ -98,20 +99,11 @@ async def subscribe(request: Request) -> Response:
             topics=topics,
             categories=categories,
             error=str(exc),
-            status=429,
+            status=429 if limited else 400,
         )
-        response.headers["Retry-After"] = str(exc.retry_after)
+        if limited:
+            response.headers["Retry-After"] = str(limited.retry_after)
         return response
-    except (FormError, SubscriptionError) as exc:
-        return _form_page(
-            state,
-            request,
-            email=email,
-            topics=topics,
-            categories=categories,
-            error=str(exc),
-            status=400,
-        )
     in_background(run_in_threadpool(digests.deliver))
     return RedirectResponse("/subscribe/thanks", status_code=303)
 
