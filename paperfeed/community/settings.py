@@ -50,6 +50,7 @@ class CommunitySettings:
     rate_votes_per_ip: RateLimit
     rate_submissions_per_account: RateLimit
     rate_submissions_per_ip: RateLimit
+    rate_subscribe_per_ip: RateLimit
     submission_max_age_days: int
     github_api_url: str
     github_token: str
@@ -89,6 +90,7 @@ class CommunitySettings:
             rate_votes_per_ip=rate("rate_votes_per_ip"),
             rate_submissions_per_account=rate("rate_submissions_per_account"),
             rate_submissions_per_ip=rate("rate_submissions_per_ip"),
+            rate_subscribe_per_ip=rate("rate_subscribe_per_ip"),
             submission_max_age_days=int(settings.get("submission_max_age_days")),
             github_api_url=str(settings.get("github_api_url")).rstrip("/"),
             github_token=str(settings.get("github_token") or ""),

@@ -46,6 +46,7 @@ class DigestSettings:
         except MessageError as exc:
             raise ConfigError(f"unsubscribe_mailto: {exc}") from exc
         workers = int(settings.get("digest_workers")) or (os.cpu_count() or 1)
+        community = CommunitySettings.from_settings(settings)  # its rate and trend parsing
         digest = cls(
             mail=mail,
             unsubscribe_mailto=mailto,
@@ -56,10 +57,8 @@ class DigestSettings:
             workers=workers,
             scheduler=bool(int(settings.get("digest_scheduler"))),
             scheduler_interval=float(settings.get("digest_scheduler_interval")),
-            trending=CommunitySettings.from_settings(settings).trending_model(),
-            subscribe_per_ip=RateLimit.parse(
-                "rate_subscribe_per_ip", str(settings.get("rate_subscribe_per_ip"))
-            ),
+            trending=community.trending_model(),
+            subscribe_per_ip=community.rate_subscribe_per_ip,
         )
         digest.check()
         return digest
