@@ -134,7 +134,6 @@ def apply_votes(
     store_url: str, votes: list[NewMark], batch: int, now: float, in_commit: bool
 ) -> BatchTimes:
     """Per batch: the durable write, and a serving process catching up and ranking."""
-    scorer = model()
     times = BatchTimes()
     store_path = Path(store_url.removeprefix("sqlite:///"))
     with (
@@ -147,7 +146,7 @@ def apply_votes(
         for start in range(0, len(votes), batch):
             chunk = votes[start : start + batch]
             began, began_cpu = time.perf_counter(), time.process_time()
-            store.add_marks("upvote", chunk, scorer)
+            store.add_marks("upvote", chunk, SCORER)
             wrote, wrote_cpu = time.perf_counter(), time.process_time()
             first_page(serving, now)
             times.write.append((wrote - began) * 1000)
@@ -196,7 +195,6 @@ def fresh_process(store_url: str, now: float) -> None:
 
 
 def query_latency(store_url: str, now: float) -> None:
-    scorer = model()
     with open_store(store_url) as store:
         first_page(store, now)  # build the in-memory ranking (timed by fresh_process)
         for window in WINDOWS:
@@ -204,7 +202,7 @@ def query_latency(store_url: str, now: float) -> None:
                 times = []
                 for _ in range(50):
                     began = time.perf_counter()
-                    rank_trending(store, scorer, window, category=category, limit=31, now=now)
+                    rank_trending(store, SCORER, window, category=category, limit=31, now=now)
                     times.append((time.perf_counter() - began) * 1000)
                 print(
                     f"  rank {window:<5} {category or 'all':<7} p50 {statistics.median(times):6.2f}"
@@ -336,7 +334,7 @@ def main() -> None:
         fresh_process(url, now)
         with open_store(url) as store:
             began = time.perf_counter()
-            scored = store.rebuild_trending(model(), model().params_json())
+            scored = store.rebuild_trending(SCORER, SCORER.params_json())
             full = (time.perf_counter() - began) * 1000
         print(
             f"baseline: full recomputation from the ledger {full:,.0f} ms ({scored:,} papers);"
