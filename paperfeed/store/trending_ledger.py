@@ -25,12 +25,16 @@ _REBUILD_ROWS = 100_000
 """Ledger rows per batch a rebuild hands to the snapshot's writer (whole papers)."""
 
 
+_FOLD_STATE = (
+    "(SELECT coalesce(max(seq), 0) FROM trending_fold),"
+    " (SELECT coalesce(max(id), 0) FROM trending_signals)"
+)
+"""The last ledger id in the snapshot, and the last one written (two columns)."""
+
+
 def fold_state(cursor: Any) -> tuple[int, int]:
     """The last ledger id in the snapshot, and the last one written."""
-    folded, seq = cursor.execute(
-        "SELECT (SELECT coalesce(max(seq), 0) FROM trending_fold),"
-        " (SELECT coalesce(max(id), 0) FROM trending_signals)"
-    ).fetchone()
+    folded, seq = cursor.execute(f"SELECT {_FOLD_STATE}").fetchone()
     return int(folded), int(seq)
 
 
@@ -109,9 +113,7 @@ def read_ledger_changes(
     database. A new rebuild generation, no position yet, or a position far behind a
     newer snapshot reads the snapshot and the ledger past it."""
     generation, folded, seq = cursor.execute(
-        "SELECT (SELECT n FROM trending_generation),"
-        " (SELECT coalesce(max(seq), 0) FROM trending_fold),"
-        " (SELECT coalesce(max(id), 0) FROM trending_signals)"
+        f"SELECT (SELECT n FROM trending_generation), {_FOLD_STATE}"
     ).fetchone()
     position = LogPosition(int(generation), int(seq))
     if position == since:
