@@ -83,6 +83,21 @@ def test_document_frequencies_count_papers(store: PaperStore) -> None:
     }
 
 
+def _forty_more_still_counted_as_before(store: PaperStore, store_url: str) -> dict[str, int]:
+    """Add 40 papers with "common" and a new word "basalt"; the word counts still say
+    40 for "common" (as of the statistics) but count "basalt" (unknown to them).
+    Returns the counts of the prefixes 'comm':* and 'zeol':*."""
+    later = [make_paper(f"2405.{n:05d}", title="Common basalt", abstract="x") for n in range(40)]
+    store.upsert_papers(later, source="jsonl")
+    found = store.keyword_document_frequencies(["common", "basalt", "zeolite"])
+    assert found == {"common": 40, "basalt": 40, "zeolite": 1}  # 80 "common" by now
+    with psycopg.connect(store_url, row_factory=dict_row) as conn:
+        counts: dict[str, int] = keyword_frequencies.TermFrequencies().get(
+            conn, ["'comm':*", "'zeol':*"]
+        )
+    return counts
+
+
 @needs_postgresql
 def test_common_words_are_sized_from_the_planner_statistics(
     store: PaperStore, store_url: str, monkeypatch: pytest.MonkeyPatch
@@ -93,12 +108,7 @@ def test_common_words_are_sized_from_the_planner_statistics(
     monkeypatch.setattr(keyword_frequencies, "STATISTICS_FROM", 1)
     _fill(store, common=39)  # 40 papers, all "common", one "zeolite"
     _analyze(store_url)
-    later = [make_paper(f"2405.{n:05d}", title="Common basalt", abstract="x") for n in range(40)]
-    store.upsert_papers(later, source="jsonl")
-    found = store.keyword_document_frequencies(["common", "basalt", "zeolite"])
-    assert found == {"common": 40, "basalt": 40, "zeolite": 1}  # 80 "common" by now
-    with psycopg.connect(store_url, row_factory=dict_row) as conn:
-        counts = keyword_frequencies.TermFrequencies().get(conn, ["'comm':*", "'zeol':*"])
+    counts = _forty_more_still_counted_as_before(store, store_url)
     assert counts == {"'comm':*": 40, "'zeol':*": 1}  # from the listed words it starts; counted
 
 
@@ -113,12 +123,7 @@ def test_a_large_collection_takes_word_counts_from_its_lexicon(
     _analyze(store_url)
     assert store.refresh_keyword_statistics() > 0
     assert store.refresh_keyword_statistics() == 0  # nothing moved: not due
-    later = [make_paper(f"2405.{n:05d}", title="Common basalt", abstract="x") for n in range(40)]
-    store.upsert_papers(later, source="jsonl")
-    found = store.keyword_document_frequencies(["common", "basalt", "zeolite"])
-    assert found == {"common": 40, "basalt": 40, "zeolite": 1}  # 80 "common" by now
-    with psycopg.connect(store_url, row_factory=dict_row) as conn:
-        counts = keyword_frequencies.TermFrequencies().get(conn, ["'comm':*", "'zeol':*"])
+    counts = _forty_more_still_counted_as_before(store, store_url)
     assert counts == {"'comm':*": 40, "'zeol':*": 1}
     _analyze(store_url)
     assert store.refresh_keyword_statistics() > 0  # 40 -> 80 papers: due again
