@@ -1,0 +1,304 @@
+"""Scoring candidates for readers: one code path for one reader and for a batch.
+
+A reader's score for a paper is a weighted sum of parts, each on a known scale:
+
+- ``semantic``: the paper's position along the reader's learned direction in vector
+  space, in standard deviations of the collection (linear discriminant: the direction
+  from the collection's mean to the reader's positives, whitened by the collection's
+  covariance, with "not for me" papers pulling the negative side);
+- ``nearest``: cosine to the closest exemplar of the reader's liked papers (several
+  interests are not averaged away);
+- ``terms``: cosine of the paper's tf-idf to the reader's term weights;
+- ``category``: how much more often the reader's papers (and followed categories) are
+  in the paper's categories than papers in general (log ratio);
+- ``author``: a followed author, or one whose papers the reader chose, wrote it;
+- ``topic``: closeness to a followed topic (vector and words);
+- ``trend``: the paper's trend, weighted more while the model knows little;
+- ``avoid`` (subtracted): closeness to a paper the reader marked "not for me".
+
+``compile_reader`` turns a model into these weights once; ``score_readers`` applies a
+batch of compiled readers to the candidates with a few matrix products.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from paperfeed.digest.candidates import author_key, words_of
+from paperfeed.personal.background import Background
+from paperfeed.personal.model import ReaderModel
+from paperfeed.personal.papers import Candidates
+
+FloatArray = npt.NDArray[np.float32]
+IntArray = npt.NDArray[np.int64]
+
+PARTS = ("semantic", "nearest", "terms", "category", "author", "topic", "trend", "avoid")
+
+
+@dataclass(frozen=True)
+class Blend:
+    """Weights of the parts, and the few constants that shape them (tuned on the
+    development readers of ``benchmarks/personalization.py``)."""
+
+    semantic: float = 1.0
+    nearest: float = 4.0
+    terms: float = 2.0
+    category: float = 0.3
+    author: float = 2.0
+    topic: float = 3.0
+    trend: float = 1.0
+    avoid: float = 6.0
+    background_weight: float = 5.0
+    """Pseudo-count of the collection in the negative side of the semantic direction."""
+    category_prior: float = 1.0
+    """Pseudo-count smoothing a reader's category shares towards the collection's."""
+    followed_category: float = 3.0
+    """A followed category counts as this many papers in it."""
+    avoid_floor: float = 0.5
+    """Cosine to a "not for me" paper below which nothing is subtracted."""
+
+
+DEFAULT_BLEND = Blend()
+FOLLOWED_AUTHOR = 1.0
+LEARNED_AUTHOR_CAP = 0.6
+TOPIC_FLOOR, TOPIC_SPAN = 0.2, 0.4
+
+
+@dataclass
+class CompiledReader:
+    """A reader's model as the arrays scoring needs."""
+
+    direction: FloatArray
+    bias: float
+    exemplars: FloatArray  # (k, dim)
+    avoided: FloatArray  # (m, dim)
+    terms: dict[str, float]
+    category_lift: dict[str, float]
+    authors: dict[str, tuple[str, float, bool]]  # key -> (name, weight, followed)
+    topics: list[tuple[str, FloatArray | None, tuple[str, ...]]]
+    trend_weight: float
+    blend: Blend = field(default=DEFAULT_BLEND)
+
+
+def compile_reader(
+    model: ReaderModel, background: Background, blend: Blend = DEFAULT_BLEND
+) -> CompiledReader:
+    direction, bias = _semantic(model, background, blend)
+    exemplars = _stack([e.vector for e in model.exemplars], model.dim)
+    avoided = _stack([e.vector for e in model.avoided], model.dim)
+    norm = math.sqrt(sum(w * w for w in model.terms.values()))
+    terms = {t: w / norm for t, w in model.terms.items()} if norm > 0 else {}
+    authors: dict[str, tuple[str, float, bool]] = {}
+    for key, (name, weight) in model.authors.items():
+        if weight > 0:
+            authors[key] = (name, min(LEARNED_AUTHOR_CAP, LEARNED_AUTHOR_CAP * weight / 3), False)
+    for name in model.follows.authors:
+        key = author_key(name)
+        if key:
+            authors[key] = (name, FOLLOWED_AUTHOR, True)
+    topics = [
+        (t.text, t.vector, tuple(sorted(set(words_of(t.text))))) for t in model.follows.topics
+    ]
+    return CompiledReader(
+        direction=direction,
+        bias=bias,
+        exemplars=exemplars,
+        avoided=avoided,
+        terms=terms,
+        category_lift=_category_lift(model, background, blend),
+        authors=authors,
+        topics=topics,
+        trend_weight=blend.trend / (1.0 + model.evidence / 2.0),
+        blend=blend,
+    )
+
+
+def _stack(vectors: Sequence[FloatArray], dim: int) -> FloatArray:
+    if not vectors:
+        return np.zeros((0, dim), dtype=np.float32)
+    return np.stack(vectors).astype(np.float32)
+
+
+def _semantic(model: ReaderModel, background: Background, blend: Blend) -> tuple[FloatArray, float]:
+    """Unit-variance discriminant direction and its offset (zero without evidence)."""
+    if model.pos_weight <= 0 and model.neg_weight <= 0:
+        return np.zeros(model.dim, np.float32), 0.0
+    mean = background.mean.astype(np.float64)
+    positive = model.pos_sum / model.pos_weight if model.pos_weight > 0 else mean
+    prior = blend.background_weight
+    negative = (prior * mean + model.neg_sum) / (prior + model.neg_weight)
+    w = background.precision.astype(np.float64) @ (positive - negative)
+    spread = float(w @ background.covariance.astype(np.float64) @ w)
+    if not math.isfinite(spread) or spread <= 1e-12:
+        return np.zeros(model.dim, np.float32), 0.0
+    w /= math.sqrt(spread)
+    return w.astype(np.float32), float(-(w @ mean))
+
+
+def _category_lift(model: ReaderModel, background: Background, blend: Blend) -> dict[str, float]:
+    """log(reader's smoothed share / collection share), minus the value of an unseen one."""
+    counts = {c: max(w, 0.0) for c, w in model.categories.items()}
+    for category in model.follows.categories:
+        counts[category] = counts.get(category, 0.0) + blend.followed_category
+    total = max(model.pos_weight, 0.0) + blend.followed_category * len(model.follows.categories)
+    alpha = blend.category_prior
+    unseen = math.log(alpha / (total + alpha))
+    lifts = {}
+    for category, count in counts.items():
+        if count > 0:
+            share = background.share(category)
+            lift = math.log((count + alpha * share) / (total + alpha) / share) - unseen
+            lifts[category] = max(lift, 0.0)
+    return lifts
+
+
+# -- scoring ---------------------------------------------------------------------------
+
+
+def score_readers(
+    readers: Sequence[CompiledReader], candidates: Candidates, *, parts: bool = False
+) -> tuple[FloatArray, dict[str, FloatArray]]:
+    """Scores of every candidate for every reader, shape (readers, candidates); with
+    ``parts``, also each part's weighted contribution (same shape), for reasons."""
+    b, n = len(readers), len(candidates)
+    split: dict[str, FloatArray] = {}
+    if b == 0 or n == 0:
+        empty = np.zeros((b, n), dtype=np.float32)
+        return empty, (dict.fromkeys(PARTS, empty) if parts else {})
+    x = candidates.vectors
+    has_vector = np.any(x != 0, axis=1)
+    blends = [r.blend for r in readers]
+    directions = np.stack([r.direction for r in readers])
+    biases = np.asarray([r.bias for r in readers], dtype=np.float32)
+    semantic = (directions @ x.T + biases[:, None]) * has_vector[None, :]
+    split["semantic"] = _weighted(semantic, [bl.semantic for bl in blends])
+    split["nearest"] = _weighted(
+        _best_cosine([r.exemplars for r in readers], x), [bl.nearest for bl in blends]
+    )
+    avoid = np.stack(
+        [
+            np.clip(
+                (_best_cosine([r.avoided], x)[0] - r.blend.avoid_floor) / (1 - r.blend.avoid_floor),
+                0,
+                None,
+            )
+            for r in readers
+        ]
+    )
+    split["avoid"] = -_weighted(avoid, [bl.avoid for bl in blends])
+    split["terms"] = _weighted(_term_scores(readers, candidates), [bl.terms for bl in blends])
+    split["category"] = _weighted(
+        _row_max(readers, candidates, "category"), [bl.category for bl in blends]
+    )
+    split["author"] = _weighted(
+        _row_max(readers, candidates, "author"), [bl.author for bl in blends]
+    )
+    split["topic"] = _weighted(_topic_scores(readers, candidates), [bl.topic for bl in blends])
+    split["trend"] = (
+        np.asarray([r.trend_weight for r in readers], np.float32)[:, None]
+        * candidates.trend[None, :]
+    )
+    total = np.zeros((b, n), dtype=np.float32)
+    for part in PARTS:
+        total += split[part]
+    return np.nan_to_num(total), (split if parts else {})
+
+
+def _weighted(values: FloatArray, weights: Sequence[float]) -> FloatArray:
+    out: FloatArray = values * np.asarray(weights, dtype=np.float32)[:, None]
+    return out
+
+
+def _best_cosine(groups: Sequence[FloatArray], x: FloatArray) -> FloatArray:
+    """Per reader, each candidate's highest cosine to the reader's group (0 if empty)."""
+    out = np.zeros((len(groups), len(x)), dtype=np.float32)
+    sizes = [len(g) for g in groups]
+    if not any(sizes):
+        return out
+    stacked = np.concatenate([g for g in groups if len(g)])
+    cosines = x @ stacked.T  # (n, total)
+    start = 0
+    for i, size in enumerate(sizes):
+        if size:
+            out[i] = cosines[:, start : start + size].max(axis=1)
+            start += size
+    return out
+
+
+def _term_scores(readers: Sequence[CompiledReader], candidates: Candidates) -> FloatArray:
+    """Cosine of each candidate's tf-idf to each reader's terms (sparse product)."""
+    n = len(candidates)
+    out = np.zeros(len(readers) * n, dtype=np.float32)
+    ids = candidates.term_ids
+    starts, rows, weights = candidates.term_start, candidates.term_rows, candidates.term_weights
+    reader_of: list[IntArray] = []
+    term_of: list[IntArray] = []
+    value_of: list[FloatArray] = []
+    for i, reader in enumerate(readers):
+        shared = reader.terms.keys() & ids.keys()
+        if shared:
+            term_of.append(np.fromiter((ids[t] for t in shared), np.int64, len(shared)))
+            value_of.append(np.fromiter((reader.terms[t] for t in shared), np.float32, len(shared)))
+            reader_of.append(np.full(len(shared), i, np.int64))
+    if term_of:
+        terms = np.concatenate(term_of)
+        lengths = starts[terms + 1] - starts[terms]
+        first = np.repeat(starts[terms], lengths)
+        offset = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        postings = first + offset
+        slot = np.repeat(np.concatenate(reader_of), lengths) * n + rows[postings]
+        value = np.repeat(np.concatenate(value_of), lengths) * weights[postings]
+        out = np.bincount(slot, weights=value, minlength=len(readers) * n).astype(np.float32)
+    return out.reshape(len(readers), n)
+
+
+def _row_max(readers: Sequence[CompiledReader], candidates: Candidates, kind: str) -> FloatArray:
+    """Best category lift or author weight among each candidate's categories or authors."""
+    out = np.zeros((len(readers), len(candidates)), dtype=np.float32)
+    for i, reader in enumerate(readers):
+        if kind == "category":
+            weights = dict(reader.category_lift)
+            index = candidates.by_category
+        else:
+            weights = {k: v[1] for k, v in reader.authors.items()}
+            index = candidates.by_author
+        for key in weights.keys() & index.keys():
+            rows = index[key]
+            out[i, rows] = np.maximum(out[i, rows], weights[key])
+    return out
+
+
+def _topic_scores(readers: Sequence[CompiledReader], candidates: Candidates) -> FloatArray:
+    out = np.zeros((len(readers), len(candidates)), dtype=np.float32)
+    for i, reader in enumerate(readers):
+        for _, vector, words in reader.topics:
+            out[i] = np.maximum(out[i], topic_match(vector, words, candidates))
+    return out
+
+
+def topic_match(
+    vector: FloatArray | None, words: tuple[str, ...], candidates: Candidates
+) -> FloatArray:
+    """0..1 per candidate: 0.7 of the scaled cosine to the topic plus 0.3 of the share
+    of its words in the paper (all of it when the topic has no vector)."""
+    n = len(candidates)
+    keyword = np.zeros(n, dtype=np.float32)
+    known = [w for w in words if w in candidates.term_ids]
+    for word in known:
+        t = candidates.term_ids[word]
+        keyword[candidates.term_rows[candidates.term_start[t] : candidates.term_start[t + 1]]] += (
+            1.0
+        )
+    if words:
+        keyword /= len(words)
+    if vector is None:
+        return keyword
+    cosine = candidates.vectors @ vector
+    semantic = np.clip((cosine - TOPIC_FLOOR) / TOPIC_SPAN, 0.0, 1.0).astype(np.float32)
+    out: FloatArray = 0.7 * semantic + 0.3 * keyword
+    return out

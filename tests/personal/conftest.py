@@ -1,0 +1,68 @@
+"""The demo corpus (282 real arXiv papers) with their real MiniLM int8 vectors.
+
+The vectors were computed once by paperfeed's own embedder (``minilm-l6-v2-int8``, the
+store's ``title. abstract`` text) and are kept in tests/fixtures/personal/ (see
+tests/fixtures/README.md), so these tests need no model and run in a second.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from paperfeed.papers.text import render_plain
+from paperfeed.personal import Background, Candidates, PaperFacts, fit_background
+from paperfeed.sources.jsonl import JSONLSource
+
+ROOT = Path(__file__).parents[2]
+DEMO_CORPUS = ROOT / "paperfeed" / "demo" / "papers.jsonl.gz"
+VECTORS = ROOT / "tests" / "fixtures" / "personal" / "demo-minilm-int8.npz"
+DAY = 86_400.0
+T0 = 1_780_000_000.0  # a fixed "now" for signals
+
+EQUIVARIANT = ("2111.11840", "2310.11366", "2401.10216", "2306.00356")
+"""Four demo papers on equivariant networks: a clear taste among many LLM papers."""
+
+
+@dataclass(frozen=True)
+class Corpus:
+    papers: list[PaperFacts]
+    background: Background
+
+    def by_id(self, paper_id: str) -> PaperFacts:
+        return next(p for p in self.papers if p.id == paper_id)
+
+    def candidates(self, exclude: tuple[str, ...] = ()) -> Candidates:
+        return Candidates.build([p for p in self.papers if p.id not in exclude], self.background)
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Corpus:
+    saved = np.load(VECTORS)
+    vectors = {
+        str(i): v.astype(np.float32) for i, v in zip(saved["ids"], saved["vectors"], strict=True)
+    }
+    papers = []
+    for page in JSONLSource(DEMO_CORPUS).pages(None):
+        for paper in page.papers:
+            plain = render_plain(paper)
+            vector = vectors[paper.id]
+            papers.append(
+                PaperFacts(
+                    id=paper.id,
+                    title=plain.title,
+                    vector=vector / np.linalg.norm(vector),
+                    text=f"{plain.title}. {plain.abstract}",
+                    categories=tuple(paper.categories),
+                    authors=tuple(a.name for a in paper.authors),
+                )
+            )
+    background = fit_background(
+        np.stack([p.vector for p in papers if p.vector is not None]),
+        (p.text for p in papers),
+        (p.categories for p in papers),
+    )
+    return Corpus(papers, background)
