@@ -24,7 +24,7 @@ from paperfeed.personal.ranking import (
     compile_reader,
     score_readers,
 )
-from paperfeed.personal.reasons import reasons_for
+from paperfeed.personal.reasons import nearest_liked, reasons_for
 
 CHUNK = 256
 
@@ -75,8 +75,12 @@ def rank_readers(
         for i, model in enumerate(batch):
             excluded = exclude[start + i] if exclude is not None else ()
             rows = top_rows(scores[i], limit, [row_of[p] for p in excluded if p in row_of])
+            liked = nearest_liked(rows, readers[i], candidates)
             ranked.append(
-                [_ranked(int(r), i, scores, parts, model, readers[i], candidates) for r in rows]
+                [
+                    _ranked(r, i, scores, parts, model, readers[i], candidates, near)
+                    for r, near in zip(rows, liked, strict=True)
+                ]
             )
     return ranked
 
@@ -107,8 +111,9 @@ def _ranked(
     model: ReaderModel,
     reader: CompiledReader,
     candidates: Candidates,
+    liked: tuple[int, float],
 ) -> RankedPaper:
     contributions = {p: float(parts[p][i, row]) for p in PARTS}
     paper = candidates.papers[row]
-    reasons = reasons_for(row, contributions, model, reader, candidates)
+    reasons = reasons_for(row, contributions, model, reader, candidates, liked)
     return RankedPaper(paper.id, paper.title, round(float(scores[i, row]), 4), tuple(reasons))

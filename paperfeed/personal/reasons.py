@@ -8,8 +8,6 @@ least one reason.
 
 from __future__ import annotations
 
-import numpy as np
-
 from paperfeed.digest.candidates import author_key
 from paperfeed.personal.model import ReaderModel
 from paperfeed.personal.papers import Candidates
@@ -29,14 +27,28 @@ def shorten(text: str, limit: int = TITLE_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def nearest_liked(
+    rows: list[int], reader: CompiledReader, candidates: Candidates
+) -> list[tuple[int, float]]:
+    """For each row, the closest exemplar of the reader's liked papers and its cosine
+    ((-1, 0.0) when the reader has none)."""
+    if not len(reader.exemplars) or not rows:
+        return [(-1, 0.0)] * len(rows)
+    cosines = reader.exemplars @ candidates.vectors[rows].T  # (exemplars, rows)
+    best = cosines.argmax(axis=0)
+    return [(int(b), float(cosines[b, i])) for i, b in enumerate(best)]
+
+
 def reasons_for(
     row: int,
     parts: dict[str, float],
     model: ReaderModel,
     reader: CompiledReader,
     candidates: Candidates,
+    liked: tuple[int, float],
 ) -> list[str]:
-    """Up to ``MAX_REASONS`` reasons for candidate ``row``, given its part scores."""
+    """Up to ``MAX_REASONS`` reasons for candidate ``row``, given its part scores and its
+    closest liked exemplar (see ``nearest_liked``)."""
     found: list[tuple[float, str]] = []
     paper = candidates.papers[row]
     for part, contribution in parts.items():
@@ -44,7 +56,7 @@ def reasons_for(
             continue
         text = None
         if part == "nearest" or (part == "semantic" and contribution > 0.5):
-            text = _liked(row, model, candidates)
+            text = _liked(model, liked)
         elif part == "author":
             text = _author(row, reader, candidates)
         elif part == "topic":
@@ -66,12 +78,9 @@ def reasons_for(
     return reasons
 
 
-def _liked(row: int, model: ReaderModel, candidates: Candidates) -> str | None:
-    if not model.exemplars or not candidates.vectors[row].any():
-        return None
-    cosines = np.stack([e.vector for e in model.exemplars]) @ candidates.vectors[row]
-    best = int(np.argmax(cosines))
-    if float(cosines[best]) < NEAR:
+def _liked(model: ReaderModel, liked: tuple[int, float]) -> str | None:
+    best, cosine = liked
+    if best < 0 or cosine < NEAR or best >= len(model.exemplars):
         return None
     exemplar = model.exemplars[best]
     return f"like '{shorten(exemplar.title)}', {PHRASE.get(exemplar.signal, 'which you liked')}"

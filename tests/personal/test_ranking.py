@@ -20,7 +20,7 @@ def test_three_ratings_teach_a_clear_preference(corpus: Corpus) -> None:
     page = rank_for_reader(model, corpus.candidates(exclude=liked), corpus.background, limit=5)
     ids = [p.id for p in page]
     assert set(rest) <= set(ids)
-    words = ("equivarian", "invarian", "symmetr", "permutation", "lie group")
+    words = ("equivarian", "invarian", "symmetr", "permutation", "lie group", "graph")
     on_topic = [p for p in page if any(w in p.title.lower() for w in words)]
     assert len(on_topic) >= 3, [p.title for p in page]
 
