@@ -47,6 +47,7 @@ class Candidates:
     papers: tuple[PaperFacts, ...]
     vectors: FloatArray  # (n, dim); zero rows for papers without a vector
     trend: FloatArray  # (n,)
+    has_vector: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, np.bool_))
     term_ids: dict[str, int] = field(default_factory=dict)
     term_start: IntArray = field(default_factory=lambda: np.zeros(1, np.int64))
     term_rows: IntArray = field(default_factory=lambda: np.zeros(0, np.int64))
@@ -72,7 +73,8 @@ class Candidates:
             if paper.vector is not None and paper.vector.shape == (dim,):
                 vectors[row] = np.nan_to_num(paper.vector)
         trend = np.asarray([p.trend for p in papers], dtype=np.float32).reshape(n)
-        candidates = cls(tuple(papers), vectors, np.nan_to_num(np.clip(trend, 0.0, 1.0)))
+        trend = np.nan_to_num(np.clip(trend, 0.0, 1.0))
+        candidates = cls(tuple(papers), vectors, trend, np.any(vectors != 0, axis=1))
         candidates._index(background)
         return candidates
 

@@ -171,7 +171,7 @@ def score_readers(
         empty = np.zeros((b, n), dtype=np.float32)
         return empty, (dict.fromkeys(PARTS, empty) if parts else {})
     x = candidates.vectors
-    has_vector = np.any(x != 0, axis=1)
+    has_vector = candidates.has_vector
     blends = [r.blend for r in readers]
     directions = np.stack([r.direction for r in readers])
     biases = np.asarray([r.bias for r in readers], dtype=np.float32)
