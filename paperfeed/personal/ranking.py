@@ -59,8 +59,9 @@ class Blend:
     """Pseudo-count smoothing a reader's category shares towards the collection's."""
     followed_category: float = 3.0
     """A followed category counts as this many papers in it."""
-    avoid_floor: float = 0.5
-    """Cosine to a "not for me" paper below which nothing is subtracted."""
+    avoid_floor: float = 0.6
+    """Cosine to a "not for me" paper below which nothing is subtracted: only close
+    neighbours of a rejected paper are pushed down, not its whole field."""
 
 
 DEFAULT_BLEND = Blend()
