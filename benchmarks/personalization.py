@@ -578,10 +578,12 @@ def dev_score(
 def speed(setup: Setup, readers: int, blend: Blend) -> None:
     period = setup.periods[0]
     background = setup.backgrounds[period.name]
-    full = setup.candidates[period.name]
     rng = random.Random(3)
-    day = sorted(rng.sample(range(len(full)), min(3000, len(full))))
-    candidates = Candidates.build([full.papers[r] for r in day], background)
+    pool = period.later.tolist()
+    if len(pool) < 3000:  # a small corpus: make up a day with earlier papers
+        pool += rng.sample(period.earlier.tolist(), min(3000 - len(pool), len(period.earlier)))
+    day = sorted(rng.sample(pool, min(3000, len(pool))))
+    candidates = Candidates.build(facts(setup.papers, day, setup.vectors), background)
     test = [r for r in period.readers if r.kind == "author" and not r.dev]
     models = [reader_model(r, setup.papers, setup.vectors, background) for r in test]
     print(

@@ -55,6 +55,9 @@ class Candidates:
     by_category: dict[str, IntArray] = field(default_factory=dict)
     by_author: dict[str, IntArray] = field(default_factory=dict)
     row_terms: list[dict[str, float]] = field(default_factory=list)
+    category_ids: dict[str, int] = field(default_factory=dict)
+    category_matrix: FloatArray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    """(n, categories): 1/k in the columns of a paper's k categories."""
 
     def __len__(self) -> int:
         return len(self.papers)
@@ -99,4 +102,10 @@ class Candidates:
         self.term_rows = np.asarray([r for rs in rows.values() for r in rs], dtype=np.int64)
         self.term_weights = np.asarray([w for t in rows for w in weights[t]], dtype=np.float32)
         self.by_category = {c: np.asarray(r, dtype=np.int64) for c, r in categories.items()}
+        self.category_ids = {c: i for i, c in enumerate(categories)}
+        self.category_matrix = np.zeros((len(self.papers), len(categories)), dtype=np.float32)
+        for row, paper in enumerate(self.papers):
+            own = set(paper.categories)
+            for category in own:
+                self.category_matrix[row, self.category_ids[category]] = 1.0 / len(own)
         self.by_author = {a: np.asarray(r, dtype=np.int64) for a, r in authors.items()}

@@ -65,6 +65,9 @@ class Blend:
 
 
 DEFAULT_BLEND = Blend()
+SCORED_TERMS = 100
+"""A reader's heaviest terms that take part in scoring (the model keeps more, so that
+later signals can promote a term)."""
 FOLLOWED_AUTHOR = 1.0
 LEARNED_AUTHOR_CAP = 0.6
 TOPIC_FLOOR, TOPIC_SPAN = 0.2, 0.4
@@ -92,8 +95,7 @@ def compile_reader(
     direction, bias = _semantic(model, background, blend)
     exemplars = _stack([e.vector for e in model.exemplars], model.dim)
     avoided = _stack([e.vector for e in model.avoided], model.dim)
-    norm = math.sqrt(sum(w * w for w in model.terms.values()))
-    terms = {t: w / norm for t, w in model.terms.items()} if norm > 0 else {}
+    terms = _scored_terms(model.terms)
     authors: dict[str, tuple[str, float, bool]] = {}
     for key, (name, weight) in model.authors.items():
         if weight > 0:
@@ -119,6 +121,19 @@ def compile_reader(
     )
 
 
+def _scored_terms(weights: dict[str, float]) -> dict[str, float]:
+    """The ``SCORED_TERMS`` heaviest terms, L2-normalised."""
+    keys = list(weights)
+    values = np.fromiter(weights.values(), np.float64, len(keys))
+    if len(keys) > SCORED_TERMS:
+        keep = np.argpartition(-np.abs(values), SCORED_TERMS - 1)[:SCORED_TERMS]
+        keys, values = [keys[i] for i in keep], values[keep]
+    norm = float(np.linalg.norm(values))
+    if norm == 0 or not math.isfinite(norm):
+        return {}
+    return dict(zip(keys, (values / norm).tolist(), strict=True))
+
+
 def _stack(vectors: Sequence[FloatArray], dim: int) -> FloatArray:
     if not vectors:
         return np.zeros((0, dim), dtype=np.float32)
@@ -129,16 +144,16 @@ def _semantic(model: ReaderModel, background: Background, blend: Blend) -> tuple
     """Unit-variance discriminant direction and its offset (zero without evidence)."""
     if model.pos_weight <= 0 and model.neg_weight <= 0:
         return np.zeros(model.dim, np.float32), 0.0
-    mean = background.mean.astype(np.float64)
-    positive = model.pos_sum / model.pos_weight if model.pos_weight > 0 else mean
-    prior = blend.background_weight
-    negative = (prior * mean + model.neg_sum) / (prior + model.neg_weight)
-    w = background.precision.astype(np.float64) @ (positive - negative)
-    spread = float(w @ background.covariance.astype(np.float64) @ w)
+    mean = background.mean
+    positive = model.pos_sum / np.float32(model.pos_weight) if model.pos_weight > 0 else mean
+    prior = np.float32(blend.background_weight)
+    negative = (prior * mean + model.neg_sum) / (prior + np.float32(model.neg_weight))
+    w = background.precision @ (positive - negative).astype(np.float32)
+    spread = float(w @ (background.covariance @ w))
     if not math.isfinite(spread) or spread <= 1e-12:
         return np.zeros(model.dim, np.float32), 0.0
-    w /= math.sqrt(spread)
-    return w.astype(np.float32), float(-(w @ mean))
+    w = (w / np.float32(math.sqrt(spread))).astype(np.float32)
+    return w, float(-(w @ mean))
 
 
 def _category_lift(model: ReaderModel, background: Background, blend: Blend) -> dict[str, float]:
@@ -181,24 +196,18 @@ def score_readers(
     split["nearest"] = _weighted(
         _best_cosine([r.exemplars for r in readers], x), [bl.nearest for bl in blends]
     )
-    avoid = np.stack(
-        [
-            np.clip(
-                (_best_cosine([r.avoided], x)[0] - r.blend.avoid_floor) / (1 - r.blend.avoid_floor),
-                0,
-                None,
-            )
-            for r in readers
-        ]
-    )
+    avoid = np.zeros((b, n), dtype=np.float32)
+    for i, reader in enumerate(readers):
+        if len(reader.avoided):
+            floor = reader.blend.avoid_floor
+            closest = _best_cosine([reader.avoided], x)[0]
+            avoid[i] = np.clip((closest - floor) / (1 - floor), 0, None)
     split["avoid"] = -_weighted(avoid, [bl.avoid for bl in blends])
     split["terms"] = _weighted(_term_scores(readers, candidates), [bl.terms for bl in blends])
     split["category"] = _weighted(
-        _row_max(readers, candidates, "category"), [bl.category for bl in blends]
+        _category_scores(readers, candidates), [bl.category for bl in blends]
     )
-    split["author"] = _weighted(
-        _row_max(readers, candidates, "author"), [bl.author for bl in blends]
-    )
+    split["author"] = _weighted(_author_scores(readers, candidates), [bl.author for bl in blends])
     split["topic"] = _weighted(_topic_scores(readers, candidates), [bl.topic for bl in blends])
     split["trend"] = (
         np.asarray([r.trend_weight for r in readers], np.float32)[:, None]
@@ -241,10 +250,10 @@ def _term_scores(readers: Sequence[CompiledReader], candidates: Candidates) -> F
     term_of: list[IntArray] = []
     value_of: list[FloatArray] = []
     for i, reader in enumerate(readers):
-        shared = reader.terms.keys() & ids.keys()
+        shared = [(ids[t], w) for t, w in reader.terms.items() if t in ids]
         if shared:
-            term_of.append(np.fromiter((ids[t] for t in shared), np.int64, len(shared)))
-            value_of.append(np.fromiter((reader.terms[t] for t in shared), np.float32, len(shared)))
+            term_of.append(np.asarray([t for t, _ in shared], np.int64))
+            value_of.append(np.asarray([w for _, w in shared], np.float32))
             reader_of.append(np.full(len(shared), i, np.int64))
     if term_of:
         terms = np.concatenate(term_of)
@@ -258,19 +267,27 @@ def _term_scores(readers: Sequence[CompiledReader], candidates: Candidates) -> F
     return out.reshape(len(readers), n)
 
 
-def _row_max(readers: Sequence[CompiledReader], candidates: Candidates, kind: str) -> FloatArray:
-    """Best category lift or author weight among each candidate's categories or authors."""
-    out = np.zeros((len(readers), len(candidates)), dtype=np.float32)
+def _category_scores(readers: Sequence[CompiledReader], candidates: Candidates) -> FloatArray:
+    """Mean lift of each candidate's categories, for every reader (one matrix product)."""
+    index = candidates.category_ids
+    lifts = np.zeros((len(readers), len(index)), dtype=np.float32)
     for i, reader in enumerate(readers):
-        if kind == "category":
-            weights = dict(reader.category_lift)
-            index = candidates.by_category
-        else:
-            weights = {k: v[1] for k, v in reader.authors.items()}
-            index = candidates.by_author
-        for key in weights.keys() & index.keys():
+        for category, lift in reader.category_lift.items():
+            column = index.get(category)
+            if column is not None:
+                lifts[i, column] = lift
+    out: FloatArray = lifts @ candidates.category_matrix.T
+    return out
+
+
+def _author_scores(readers: Sequence[CompiledReader], candidates: Candidates) -> FloatArray:
+    """Highest weight among each candidate's authors, for every reader."""
+    out = np.zeros((len(readers), len(candidates)), dtype=np.float32)
+    index = candidates.by_author
+    for i, reader in enumerate(readers):
+        for key in reader.authors.keys() & index.keys():
             rows = index[key]
-            out[i, rows] = np.maximum(out[i, rows], weights[key])
+            out[i, rows] = np.maximum(out[i, rows], reader.authors[key][1])
     return out
 
 

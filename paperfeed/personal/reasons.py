@@ -49,9 +49,11 @@ def reasons_for(
 ) -> list[str]:
     """Up to ``MAX_REASONS`` reasons for candidate ``row``, given its part scores and its
     closest liked exemplar (see ``nearest_liked``)."""
-    found: list[tuple[float, str]] = []
+    reasons: list[str] = []
     paper = candidates.papers[row]
-    for part, contribution in parts.items():
+    for part, contribution in sorted(parts.items(), key=lambda kv: -kv[1]):
+        if len(reasons) >= MAX_REASONS:
+            break
         if contribution < MIN_CONTRIBUTION and part != "trend":
             continue
         text = None
@@ -68,10 +70,8 @@ def reasons_for(
         elif part == "trend" and candidates.trend[row] >= TRENDING:
             where = paper.categories[0] if paper.categories else "your feed"
             text = f"trending in {where}"
-        if text and text not in (t for _, t in found):
-            found.append((contribution, text))
-    found.sort(key=lambda pair: -pair[0])
-    reasons = [text for _, text in found[:MAX_REASONS]]
+        if text and text not in reasons:
+            reasons.append(text)
     if not reasons:
         where = paper.categories[0] if paper.categories else "arXiv"
         reasons.append(f"new in {where}")
