@@ -45,15 +45,15 @@ class Blend:
     """Weights of the parts, and the few constants that shape them (tuned on the
     development readers of ``benchmarks/personalization.py``)."""
 
-    semantic: float = 1.0
+    semantic: float = 0.5
     nearest: float = 4.0
-    terms: float = 2.0
-    category: float = 0.3
+    terms: float = 8.0
+    category: float = 0.6
     author: float = 2.0
     topic: float = 3.0
     trend: float = 1.0
     avoid: float = 6.0
-    background_weight: float = 5.0
+    background_weight: float = 80.0
     """Pseudo-count of the collection in the negative side of the semantic direction."""
     category_prior: float = 1.0
     """Pseudo-count smoothing a reader's category shares towards the collection's."""
