@@ -72,6 +72,8 @@ from paperfeed.personal.feed import top_rows
 from paperfeed.personal.ranking import compile_reader, score_readers
 
 K = 20
+MIN_READERS = 10
+"""A reader kind with fewer held-out readers is shown but left out of the overall mean."""
 MAX_AUTHORS = 20
 SVM_NEGATIVES = 2000
 BACKGROUND_SAMPLE = 20000
@@ -90,6 +92,8 @@ class Reader:
     liked: list[int]
     wanted: list[int]
     disliked: list[int] = field(default_factory=list)
+    members: tuple[str, ...] = ()
+    """The authors whose papers make up the reader (left out of popularity)."""
 
     @property
     def dev(self) -> bool:
@@ -159,7 +163,7 @@ def author_readers(
     period: str,
 ) -> list[Reader]:
     return [
-        Reader(key, "author", period, sorted(rows), sorted(after[key]))
+        Reader(key, "author", period, sorted(rows), sorted(after[key]), members=(key,))
         for key, rows in before.items()
         if len(rows) >= min_library and len(after.get(key, ())) >= min_later
     ]
@@ -187,7 +191,9 @@ def group_readers(
         liked = sorted({r for k in group for r in before[k]})
         wanted = sorted({r for k in group for r in after.get(k, ())})
         if len(liked) >= min_library + 2 and len(wanted) >= min_later + 1:
-            readers.append(Reader(f"group of {key}", "group", period, liked, wanted))
+            readers.append(
+                Reader(f"group of {key}", "group", period, liked, wanted, members=tuple(group))
+            )
     return readers
 
 
@@ -212,7 +218,11 @@ def few_readers(
         pool = [r for r in by_category[main[0][0]] if r not in library]
         liked = sorted(reader.liked, key=lambda r: day_of(papers[r]) or "")[-5:]
         disliked = rng.sample(pool, min(3, len(pool)))
-        few.append(Reader(reader.name, "few", reader.period, liked, reader.wanted, disliked))
+        few.append(
+            Reader(
+                reader.name, "few", reader.period, liked, reader.wanted, disliked, reader.members
+            )
+        )
     return few
 
 
@@ -260,6 +270,7 @@ class Features:
     tfidf: object  # scipy sparse, arxiv-sanity-lite's tf-idf
     popularity: np.ndarray  # per corpus row, see the module docstring
     authors: np.ndarray
+    wanted_by: dict[str, list[int]]  # author reader -> the papers they want
 
 
 def arxiv_sanity_tfidf(papers: Sequence[CorpusPaper]) -> object:
@@ -307,9 +318,9 @@ def baseline_scores(
     negative = np.asarray([r for r in negatives if r not in library] + reader.disliked)
     candidates_x = x[later]
     candidates_t = t[later]  # type: ignore[index]
-    popularity = features.popularity[later]
-    if reader.kind in ("author", "few"):  # leave the reader's own wants out
-        popularity = popularity - np.isin(later, reader.wanted)
+    popularity = features.popularity[later].copy()
+    for member in reader.members:  # leave the reader's own authors out
+        popularity -= np.isin(later, features.wanted_by.get(member, []))
     scores = {
         "popularity": popularity + 1e-3 * features.authors[later],
         "centroid (MiniLM)": candidates_x @ x[liked].mean(axis=0),
@@ -416,14 +427,10 @@ def prepare(args: argparse.Namespace) -> Setup:
     print(
         f"tf-idf (arxiv-sanity-lite settings): {tfidf.shape} in {time.perf_counter() - start:.0f} s"
     )  # type: ignore[attr-defined]
-    wanted_by: Counter[int] = Counter()
-    for period in periods:
-        for reader in period.readers:
-            if reader.kind == "author":
-                wanted_by.update(reader.wanted)
+    wanted_by = {r.name: r.wanted for p in periods for r in p.readers if r.kind == "author"}
     popularity = np.zeros(len(papers))
-    for row, count in wanted_by.items():
-        popularity[row] = count
+    for rows in wanted_by.values():
+        popularity[rows] += 1
     authors = np.asarray([len(p.paper.authors) for p in papers], dtype=np.float64)
     backgrounds, candidates = {}, {}
     for period in periods:
@@ -444,7 +451,7 @@ def prepare(args: argparse.Namespace) -> Setup:
             f"{len(period.later):,} candidates; readers {dict(kinds)} ({dev} for development); "
             f"background and candidates in {time.perf_counter() - start:.1f} s"
         )
-    features = Features(vectors, tfidf, popularity, authors)
+    features = Features(vectors, tfidf, popularity, authors, wanted_by)
     return Setup(papers, periods, vectors, backgrounds, candidates, negatives, features)
 
 
@@ -491,8 +498,9 @@ def mean_of(values: list[tuple[float, float]]) -> tuple[float, float]:
 
 
 def overall(per_kind: dict[str, list[tuple[float, float]]]) -> tuple[float, float]:
-    """Macro average over reader kinds, so no kind dominates by its count."""
-    means = [mean_of(v) for v in per_kind.values() if v]
+    """Macro average over reader kinds (those with ``MIN_READERS``), so no kind
+    dominates by its count."""
+    means = [mean_of(v) for v in per_kind.values() if len(v) >= MIN_READERS]
     return statistics.fmean(m[0] for m in means), statistics.fmean(m[1] for m in means)
 
 
