@@ -41,6 +41,10 @@ MAX_EXEMPLARS = 12
 MAX_AVOIDED = 12
 MAX_TERMS = 400
 MAX_AUTHORS = 200
+NEGATIVE_TERMS = 0.3
+"""A rejected paper shares most of its words with the reader's own field: its terms
+count for less, and its categories not at all, so that one "not for me" does not erase
+the reader's affinity for their own category."""
 DAY = 86_400.0
 
 
@@ -146,12 +150,13 @@ class ReaderModel:
                 self.neg_weight -= weight
                 if signal == Signal.LESS:
                     self._add_exemplar(self.avoided, paper, signal, -weight, vector, MAX_AVOIDED)
+        term_weight = weight if weight > 0 else NEGATIVE_TERMS * weight
         for term, value in background.tfidf(paper.text).items():
-            self.terms[term] = self.terms.get(term, 0.0) + weight * value
+            self.terms[term] = self.terms.get(term, 0.0) + term_weight * value
         self.terms = _top(self.terms, MAX_TERMS)
-        for category in set(paper.categories):
-            self.categories[category] = self.categories.get(category, 0.0) + weight
         if is_positive(signal):
+            for category in set(paper.categories):
+                self.categories[category] = self.categories.get(category, 0.0) + weight
             for name in paper.authors:
                 key = author_key(name)
                 if key:
