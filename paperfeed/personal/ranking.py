@@ -47,7 +47,7 @@ class Blend:
 
     semantic: float = 0.5
     nearest: float = 4.0
-    terms: float = 8.0
+    terms: float = 4.0
     category: float = 0.6
     author: float = 2.0
     topic: float = 3.0
