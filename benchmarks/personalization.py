@@ -41,6 +41,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import pickle
 import random
 import statistics
 import sys
@@ -298,17 +299,23 @@ def arxiv_sanity_tfidf(papers: Sequence[CorpusPaper]) -> object:
     return vectorizer.fit_transform(f"{p.title}. {p.abstract}" for p in papers).tocsr()
 
 
-def linear_svm(x_pos: object, x_neg: object, stack: Callable[..., object]) -> object:
+def linear_svm(
+    x_pos: object, x_neg: object, stack: Callable[..., object], c: float = 0.1
+) -> object:
     from sklearn.svm import LinearSVC
 
     labels = np.r_[np.ones(x_pos.shape[0]), np.zeros(x_neg.shape[0])]  # type: ignore[attr-defined]
-    return LinearSVC(C=0.1, class_weight="balanced", dual="auto", max_iter=5000).fit(
+    return LinearSVC(C=c, class_weight="balanced", dual="auto", max_iter=5000).fit(
         stack([x_pos, x_neg]), labels
     )
 
 
 def baseline_scores(
-    reader: Reader, later: np.ndarray, negatives: np.ndarray, features: Features
+    reader: Reader,
+    later: np.ndarray,
+    negatives: np.ndarray,
+    features: Features,
+    minilm_c: float = 0.1,
 ) -> dict[str, np.ndarray]:
     import scipy.sparse as sp
 
@@ -329,7 +336,7 @@ def baseline_scores(
     }
     svm = linear_svm(t[liked], t[negative], sp.vstack)  # type: ignore[index]
     scores["SVM on tf-idf"] = svm.decision_function(candidates_t)  # type: ignore[attr-defined]
-    svm = linear_svm(x[liked], x[negative], np.vstack)
+    svm = linear_svm(x[liked], x[negative], np.vstack, minilm_c)
     scores["SVM on MiniLM"] = svm.decision_function(candidates_x)  # type: ignore[attr-defined]
     return scores
 
@@ -391,7 +398,20 @@ class Setup:
     features: Features
 
 
-def prepare(args: argparse.Namespace) -> Setup:
+@dataclass
+class Corpus:
+    """The slow, ranker-independent part of a run (reading, vectors, tf-idf): what
+    ``--prepared`` saves and reloads."""
+
+    papers: list[CorpusPaper]
+    periods: list[Period]
+    vectors: np.ndarray
+    negatives: dict[str, np.ndarray]
+    sample: dict[str, list[int]]
+    features: Features
+
+
+def load_corpus(args: argparse.Namespace) -> Corpus:
     rng = random.Random(args.seed)
     start = time.perf_counter()
     papers = read_papers(args.data, args.papers)
@@ -432,9 +452,35 @@ def prepare(args: argparse.Namespace) -> Setup:
     for rows in wanted_by.values():
         popularity[rows] += 1
     authors = np.asarray([len(p.paper.authors) for p in papers], dtype=np.float64)
+    features = Features(vectors, tfidf, popularity, authors, wanted_by)
+    return Corpus(papers, periods, vectors, negatives, sample, features)
+
+
+def prepared_corpus(args: argparse.Namespace) -> Corpus:
+    """The corpus, from ``--prepared FILE`` when it was saved there with the same options
+    (else read, embedded and saved there)."""
+    key = (str(args.data), args.papers, args.min_library, args.min_later, args.max_readers,
+           args.seed, args.embedder)
+    path: Path | None = args.prepared
+    if path is not None and path.is_file():
+        with path.open("rb") as file:
+            saved_key, corpus = pickle.load(file)
+        if saved_key == key:
+            print(f"corpus: {len(corpus.papers):,} papers, prepared in {path}")
+            return corpus  # type: ignore[no-any-return]
+    corpus = load_corpus(args)
+    if path is not None:
+        with path.open("wb") as file:
+            pickle.dump((key, corpus), file, protocol=pickle.HIGHEST_PROTOCOL)
+    return corpus
+
+
+def prepare(args: argparse.Namespace) -> Setup:
+    corpus = prepared_corpus(args)
+    papers, periods, vectors = corpus.papers, corpus.periods, corpus.vectors
     backgrounds, candidates = {}, {}
     for period in periods:
-        rows = sample[period.name]
+        rows = corpus.sample[period.name]
         start = time.perf_counter()
         backgrounds[period.name] = fit_background(
             vectors[rows],
@@ -451,8 +497,9 @@ def prepare(args: argparse.Namespace) -> Setup:
             f"{len(period.later):,} candidates; readers {dict(kinds)} ({dev} for development); "
             f"background and candidates in {time.perf_counter() - start:.1f} s"
         )
-    features = Features(vectors, tfidf, popularity, authors, wanted_by)
-    return Setup(papers, periods, vectors, backgrounds, candidates, negatives, features)
+    return Setup(
+        papers, periods, vectors, backgrounds, candidates, corpus.negatives, corpus.features
+    )
 
 
 def reader_models(setup: Setup, period: Period, readers: Sequence[Reader]) -> list[ReaderModel]:
@@ -475,7 +522,7 @@ def paperfeed_scores(
 Results = dict[str, dict[str, list[tuple[float, float]]]]
 
 
-def evaluate(setup: Setup, blend: Blend) -> Results:
+def evaluate(setup: Setup, blend: Blend, minilm_c: float = 0.1) -> Results:
     """Per method and reader kind, (recall@K, nDCG@K) of every held-out reader."""
     results: Results = defaultdict(lambda: defaultdict(list))
     for period in setup.periods:
@@ -487,7 +534,7 @@ def evaluate(setup: Setup, blend: Blend) -> Results:
             kind = f"{reader.kind} {period.name}"
             results["paperfeed"][kind].append(metrics(score, wanted))
             for method, s in baseline_scores(
-                reader, period.later, setup.negatives[period.name], setup.features
+                reader, period.later, setup.negatives[period.name], setup.features, minilm_c
             ).items():
                 results[method][kind].append(metrics(np.asarray(s), wanted))
     return results
@@ -568,6 +615,31 @@ def tune(setup: Setup) -> Blend:
                 best_score, best_blend = score, replace(base, **weights)
     print(f"tune: chosen {best_blend}")
     return best_blend
+
+
+SVM_C = (0.01, 0.03, 0.1, 0.3, 1.0)
+
+
+def tune_svm(setup: Setup) -> float:
+    """C of the SVM on MiniLM, chosen on the development readers as the blend is."""
+    x = setup.vectors
+    found: dict[float, float] = {}
+    for c in SVM_C:
+        per_kind: dict[str, list[tuple[float, float]]] = defaultdict(list)
+        for period in setup.periods:
+            candidates_x = x[period.later]
+            for reader in (r for r in period.readers if r.dev):
+                library = set(reader.liked)
+                negative = [r for r in setup.negatives[period.name] if r not in library]
+                svm = linear_svm(x[reader.liked], x[negative + reader.disliked], np.vstack, c)
+                scores = svm.decision_function(candidates_x)  # type: ignore[attr-defined]
+                wanted = np.isin(period.later, reader.wanted)
+                per_kind[f"{reader.kind} {period.name}"].append(metrics(scores, wanted))
+        found[c] = overall(per_kind)[0]
+        print(f"tune: SVM on MiniLM C={c}: development recall@20 {found[c]:.4f}")
+    chosen = max(found, key=lambda c: found[c])
+    print(f"tune: SVM on MiniLM chosen C={chosen}")
+    return chosen
 
 
 def dev_score(
@@ -672,6 +744,12 @@ def main() -> None:
         "--cache", type=Path, help="saved MiniLM vectors (npz: ids, vectors, embedder)"
     )
     parser.add_argument("--embedder", default="minilm-l6-v2-int8")
+    parser.add_argument(
+        "--prepared",
+        type=Path,
+        help="keep the read corpus, vectors and tf-idf in this file (e.g. under /tmp) and "
+        "reuse them in later runs with the same options",
+    )
     parser.add_argument("--min-library", type=int, default=5)
     parser.add_argument("--min-later", type=int, default=3)
     parser.add_argument("--max-readers", type=int, default=400, help="per kind and period")
@@ -685,8 +763,9 @@ def main() -> None:
 
     setup = prepare(args)
     blend = tune(setup) if args.tune else DEFAULT_BLEND
+    minilm_c = tune_svm(setup) if args.tune else 0.1
     start = time.perf_counter()
-    results = evaluate(setup, blend)
+    results = evaluate(setup, blend, minilm_c)
     print(
         "\nheld-out readers, candidates = every paper of the later period "
         f"({time.perf_counter() - start:.0f} s)"
