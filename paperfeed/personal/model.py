@@ -39,7 +39,7 @@ FORMAT = 1
 HALF_LIFE_DAYS = 730.0
 MAX_EXEMPLARS = 12
 MAX_AVOIDED = 12
-MAX_TERMS = 400
+MAX_TERMS = 1000
 MAX_AUTHORS = 200
 NEGATIVE_TERMS = 0.3
 """A rejected paper shares most of its words with the reader's own field: its terms

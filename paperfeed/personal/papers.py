@@ -55,6 +55,9 @@ class Candidates:
     by_category: dict[str, IntArray] = field(default_factory=dict)
     by_author: dict[str, IntArray] = field(default_factory=dict)
     row_terms: list[dict[str, float]] = field(default_factory=list)
+    term_offset: FloatArray = field(default_factory=lambda: np.zeros(0, np.float32))
+    """Per paper, the collection's side of the term discriminant: sum over its terms of
+    weight * collection mean / collection variance (see ``Background.term_scale``)."""
     category_ids: dict[str, int] = field(default_factory=dict)
     category_matrix: FloatArray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
     """(n, categories): 1/k in the columns of a paper's k categories."""
@@ -86,15 +89,20 @@ class Candidates:
         weights: dict[str, list[float]] = defaultdict(list)
         categories: dict[str, list[int]] = defaultdict(list)
         authors: dict[str, list[int]] = defaultdict(list)
+        offset = np.zeros(len(self.papers), dtype=np.float32)
         for row, paper in enumerate(self.papers):
             self.row_terms.append(background.tfidf(paper.text))
             for term, weight in self.row_terms[row].items():
                 rows[term].append(row)
                 weights[term].append(weight)
+                offset[row] += (
+                    weight * background.term_mean.get(term, 0.0) * background.term_scale(term)
+                )
             for category in set(paper.categories):
                 categories[category].append(row)
             for key in {author_key(a) for a in paper.authors} - {""}:
                 authors[key].append(row)
+        self.term_offset = offset
         # Postings of term i are term_rows[term_start[i]:term_start[i + 1]] (CSR layout).
         self.term_ids = {t: i for i, t in enumerate(rows)}
         lengths = np.asarray([len(r) for r in rows.values()], dtype=np.int64)

@@ -8,13 +8,24 @@ A reader's score for a paper is a weighted sum of parts, each on a known scale:
   covariance, with "not for me" papers pulling the negative side);
 - ``nearest``: cosine to the closest exemplar of the reader's liked papers (several
   interests are not averaged away);
-- ``terms``: cosine of the paper's tf-idf to the reader's term weights;
+- ``terms``: the paper's tf-idf (words and word pairs) along the reader's term
+  discriminant: each term weighted by how much more it occurs in the reader's papers than
+  in the collection, over its variance in the collection (a diagonal linear discriminant,
+  the closed-form cousin of a linear SVM on tf-idf);
 - ``category``: how much more often the reader's papers (and followed categories) are
   in the paper's categories than papers in general (log ratio);
 - ``author``: a followed author, or one whose papers the reader chose, wrote it;
 - ``topic``: closeness to a followed topic (vector and words);
 - ``trend``: the paper's trend, weighted more while the model knows little;
 - ``avoid`` (subtracted): closeness to a paper the reader marked "not for me".
+
+The four learned parts (semantic, nearest, terms, category) are each standardised per
+reader over the candidates ranked together (mean 0, standard deviation 1) before they
+are weighted: their raw scales differ by reader (a broad library spreads its cosines, a
+narrow one does not), and measured on the benchmark's development readers the sum of
+standardised parts ranks better than the sum of raw ones (decision 0011). The other
+parts keep their absolute scale, so that a follow or the trend means the same for every
+reader.
 
 ``compile_reader`` turns a model into these weights once; ``score_readers`` applies a
 batch of compiled readers to the candidates with a few matrix products.
@@ -38,6 +49,7 @@ FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int64]
 
 PARTS = ("semantic", "nearest", "terms", "category", "author", "topic", "trend", "avoid")
+STANDARDISED = ("semantic", "nearest", "terms", "category")
 
 
 @dataclass(frozen=True)
@@ -65,7 +77,7 @@ class Blend:
 
 
 DEFAULT_BLEND = Blend()
-SCORED_TERMS = 100
+SCORED_TERMS = 300
 """A reader's heaviest terms that take part in scoring (the model keeps more, so that
 later signals can promote a term)."""
 FOLLOWED_AUTHOR = 1.0
@@ -95,7 +107,7 @@ def compile_reader(
     direction, bias = _semantic(model, background, blend)
     exemplars = _stack([e.vector for e in model.exemplars], model.dim)
     avoided = _stack([e.vector for e in model.avoided], model.dim)
-    terms = _scored_terms(model.terms)
+    terms = _scored_terms(model, background)
     authors: dict[str, tuple[str, float, bool]] = {}
     for key, (name, weight) in model.authors.items():
         if weight > 0:
@@ -121,17 +133,21 @@ def compile_reader(
     )
 
 
-def _scored_terms(weights: dict[str, float]) -> dict[str, float]:
-    """The ``SCORED_TERMS`` heaviest terms, L2-normalised."""
-    keys = list(weights)
-    values = np.fromiter(weights.values(), np.float64, len(keys))
+def _scored_terms(model: ReaderModel, background: Background) -> dict[str, float]:
+    """The ``SCORED_TERMS`` heaviest terms of the reader's side of the term discriminant:
+    their mean tf-idf in the reader's papers over the collection's variance (the
+    collection's side is ``Candidates.term_offset``); empty without positives."""
+    if model.pos_weight <= 0 or not model.terms:
+        return {}
+    keys = list(model.terms)
+    scale = np.fromiter((background.term_scale(t) for t in keys), np.float64, len(keys))
+    values = np.fromiter(model.terms.values(), np.float64, len(keys)) * scale / model.pos_weight
     if len(keys) > SCORED_TERMS:
         keep = np.argpartition(-np.abs(values), SCORED_TERMS - 1)[:SCORED_TERMS]
         keys, values = [keys[i] for i in keep], values[keep]
-    norm = float(np.linalg.norm(values))
-    if norm == 0 or not math.isfinite(norm):
+    if not np.isfinite(values).all():
         return {}
-    return dict(zip(keys, (values / norm).tolist(), strict=True))
+    return dict(zip(keys, values.tolist(), strict=True))
 
 
 def _stack(vectors: Sequence[FloatArray], dim: int) -> FloatArray:
@@ -192,9 +208,10 @@ def score_readers(
     directions = np.stack([r.direction for r in readers])
     biases = np.asarray([r.bias for r in readers], dtype=np.float32)
     semantic = (directions @ x.T + biases[:, None]) * has_vector[None, :]
-    split["semantic"] = _weighted(semantic, [bl.semantic for bl in blends])
+    split["semantic"] = _weighted(_standardised(semantic), [bl.semantic for bl in blends])
     split["nearest"] = _weighted(
-        _best_cosine([r.exemplars for r in readers], x), [bl.nearest for bl in blends]
+        _standardised(_best_cosine([r.exemplars for r in readers], x)),
+        [bl.nearest for bl in blends],
     )
     avoid = np.zeros((b, n), dtype=np.float32)
     for i, reader in enumerate(readers):
@@ -203,9 +220,11 @@ def score_readers(
             closest = _best_cosine([reader.avoided], x)[0]
             avoid[i] = np.clip((closest - floor) / (1 - floor), 0, None)
     split["avoid"] = -_weighted(avoid, [bl.avoid for bl in blends])
-    split["terms"] = _weighted(_term_scores(readers, candidates), [bl.terms for bl in blends])
+    split["terms"] = _weighted(
+        _standardised(_term_scores(readers, candidates)), [bl.terms for bl in blends]
+    )
     split["category"] = _weighted(
-        _category_scores(readers, candidates), [bl.category for bl in blends]
+        _standardised(_category_scores(readers, candidates)), [bl.category for bl in blends]
     )
     split["author"] = _weighted(_author_scores(readers, candidates), [bl.author for bl in blends])
     split["topic"] = _weighted(_topic_scores(readers, candidates), [bl.topic for bl in blends])
@@ -217,6 +236,14 @@ def score_readers(
     for part in PARTS:
         total += split[part]
     return np.nan_to_num(total), (split if parts else {})
+
+
+def _standardised(values: FloatArray) -> FloatArray:
+    """Each reader's row in standard deviations from its mean (zeros where it is flat)."""
+    mean = values.mean(axis=1, keepdims=True)
+    spread = values.std(axis=1, keepdims=True)
+    out: FloatArray = np.where(spread > 1e-9, (values - mean) / np.maximum(spread, 1e-9), 0.0)
+    return out.astype(np.float32)
 
 
 def _weighted(values: FloatArray, weights: Sequence[float]) -> FloatArray:
@@ -241,7 +268,7 @@ def _best_cosine(groups: Sequence[FloatArray], x: FloatArray) -> FloatArray:
 
 
 def _term_scores(readers: Sequence[CompiledReader], candidates: Candidates) -> FloatArray:
-    """Cosine of each candidate's tf-idf to each reader's terms (sparse product)."""
+    """Each candidate's tf-idf along each reader's term discriminant (sparse product)."""
     n = len(candidates)
     out = np.zeros(len(readers) * n, dtype=np.float32)
     ids = candidates.term_ids
@@ -255,6 +282,7 @@ def _term_scores(readers: Sequence[CompiledReader], candidates: Candidates) -> F
             term_of.append(np.asarray([t for t, _ in shared], np.int64))
             value_of.append(np.asarray([w for _, w in shared], np.float32))
             reader_of.append(np.full(len(shared), i, np.int64))
+    with_terms = np.asarray([bool(r.terms) for r in readers], dtype=np.float32)
     if term_of:
         terms = np.concatenate(term_of)
         lengths = starts[terms + 1] - starts[terms]
@@ -264,7 +292,9 @@ def _term_scores(readers: Sequence[CompiledReader], candidates: Candidates) -> F
         slot = np.repeat(np.concatenate(reader_of), lengths) * n + rows[postings]
         value = np.repeat(np.concatenate(value_of), lengths) * weights[postings]
         out = np.bincount(slot, weights=value, minlength=len(readers) * n).astype(np.float32)
-    return out.reshape(len(readers), n)
+    offset = with_terms[:, None] * candidates.term_offset[None, :]
+    scores: FloatArray = out.reshape(len(readers), n) - offset
+    return scores
 
 
 def _category_scores(readers: Sequence[CompiledReader], candidates: Candidates) -> FloatArray:
