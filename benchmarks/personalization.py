@@ -23,9 +23,10 @@ nearest neighbour (highest MiniLM cosine to a library paper); a linear SVM per r
 tf-idf (arxiv-sanity-lite's method and settings: C=0.1) and on MiniLM vectors
 (scikit-learn ``LinearSVC``, balanced classes, 2,000 random earlier papers as negatives;
 with ``--tune`` its C is chosen on the development readers, as paperfeed's blend is,
-else 0.1); and paperfeed's ranker (``paperfeed.personal``). The sample has no votes, so popularity is
-the number of *other* simulated readers who want the paper (leave-one-out: what upvotes
-from other readers would be), ties broken by number of authors.
+else 0.1); and paperfeed's ranker (``paperfeed.personal``). The sample has no votes,
+so popularity is the number of *other* simulated readers who want the paper
+(leave-one-out: what upvotes from other readers would be), ties broken by number of
+authors.
 
 Speed, in the same run: a rating to a re-ranked page (learn one rating, rank 3,000
 candidates, top 50 with reasons), p50/p99, against retraining the MiniLM SVM; and
@@ -462,8 +463,15 @@ def load_corpus(args: argparse.Namespace) -> Corpus:
 def prepared_corpus(args: argparse.Namespace) -> Corpus:
     """The corpus, from ``--prepared FILE`` when it was saved there with the same options
     (else read, embedded and saved there)."""
-    key = (str(args.data), args.papers, args.min_library, args.min_later, args.max_readers,
-           args.seed, args.embedder)
+    key = (
+        str(args.data),
+        args.papers,
+        args.min_library,
+        args.min_later,
+        args.max_readers,
+        args.seed,
+        args.embedder,
+    )
     path: Path | None = args.prepared
     if path is not None and path.is_file():
         with path.open("rb") as file:

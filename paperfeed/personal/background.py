@@ -10,8 +10,9 @@ beside the store, and refitted when the embedding generation changes.
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -122,7 +123,7 @@ def terms_of(text: str) -> list[str]:
     """Content words and pairs of consecutive content words: a pair ("graph neural",
     "neural operator") names a method or an object that its words alone do not."""
     words = words_of(text)
-    return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+    return words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
 
 
 def _precision(covariance: FloatArray) -> FloatArray:
@@ -180,8 +181,8 @@ def fit_background(
         category_share,
         max(papers, len(rows)),
     )
-    total: Counter[str] = Counter()
-    squares: Counter[str] = Counter()
+    total: defaultdict[str, float] = defaultdict(float)
+    squares: defaultdict[str, float] = defaultdict(float)
     for terms in listed_terms:
         for term, weight in _weights(Counter(t for t in terms if t in idf), idf).items():
             total[term] += weight
