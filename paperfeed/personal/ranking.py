@@ -58,14 +58,14 @@ class Blend:
     development readers of ``benchmarks/personalization.py``)."""
 
     semantic: float = 0.5
-    nearest: float = 4.0
-    terms: float = 4.0
+    nearest: float = 2.0
+    terms: float = 1.0
     category: float = 0.6
     author: float = 2.0
     topic: float = 3.0
     trend: float = 1.0
     avoid: float = 6.0
-    background_weight: float = 80.0
+    background_weight: float = 5.0
     """Pseudo-count of the collection in the negative side of the semantic direction."""
     category_prior: float = 1.0
     """Pseudo-count smoothing a reader's category shares towards the collection's."""
