@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass
 
 from paperfeed.community.scoring import ACTIVE_FOR, ScoreParts, TrendingModel
+from paperfeed.community.trending_ranking import trending_ids, trending_rows
 from paperfeed.store.base import PaperStore, StoredPaper
 from paperfeed.store.community import ALL_CATEGORIES, WINDOWS, TrendingRow, Window
 
@@ -34,7 +35,8 @@ def rank_trending(
     """Papers with a signal in the view's span, highest score first (one index walk)."""
     now = time.time() if now is None else now
     span = ACTIVE_FOR[window]
-    ranked = store.trending_ids(
+    ranked = trending_ids(
+        store,
         window,
         model,
         category=category or ALL_CATEGORIES,
@@ -66,7 +68,7 @@ def explain_paper(
     """Recompute a paper's scores from its signals (and show the incremental ones beside)."""
     now = time.time() if now is None else now
     signals = store.paper_signals(paper_id)
-    row = store.trending_rows([paper_id], model).get(paper_id)
+    row = trending_rows(store, [paper_id], model).get(paper_id)
     views = {w: model.explain(signals, w, now) for w in WINDOWS}
     stored = {w: model.score(row.keys[w] if row else None, w, now) for w in WINDOWS}
     return Explanation(paper_id, row, views, stored)

@@ -20,6 +20,7 @@ from paperfeed.store.community import CommunityStore
 from paperfeed.store.outbox import OutboxStore
 from paperfeed.store.search import SearchStore
 from paperfeed.store.subscriptions import SubscriptionStore
+from paperfeed.store.trending import TrendingStore
 
 
 class StoreError(PaperfeedError):
@@ -100,7 +101,7 @@ class Migration:
     applied_at: datetime | None
 
 
-class PaperStore(SearchStore, SubscriptionStore, OutboxStore, CommunityStore, ABC):
+class PaperStore(SearchStore, SubscriptionStore, OutboxStore, CommunityStore, TrendingStore, ABC):
     """Papers, their sources and the ingestion checkpoints; search and subscriptions data."""
 
     url: str

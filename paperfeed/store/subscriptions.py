@@ -1,6 +1,6 @@
 """The store's part in subscriptions (email digests): subscribers, interests, digests.
 
-Engine-neutral interface; ``store/sqlite/subscriptions.py`` implements it for SQLite.
+Engine-neutral interface; ``store/tables/subscriptions.py`` implements it for both engines.
 Addresses arrive already validated and normalised (``paperfeed.web.forms``): the store
 only guarantees one row per address. The rules (double opt-in, never a repeat) live in
 ``paperfeed.digest``; the store makes each step atomic.
@@ -214,10 +214,10 @@ SAVES_OF_SUBSCRIBERS = (
     "SELECT s.id, m.paper_id FROM subscribers s"
     " JOIN accounts a ON a.email = s.email"
     " JOIN paper_marks m ON m.account_id = a.id AND m.kind = 'save'"
-    " WHERE s.id IN ({ids}) ORDER BY s.id, m.created_at, m.paper_id"
+    " WHERE {member} ORDER BY s.id, m.created_at, m.paper_id"
 )
 """Each subscriber's saved papers (an account and a subscriber with one address are
-one person); ``{ids}`` is the engine's list of subscriber ids."""
+one person); ``{member}``: the dialect's test that ``s.id`` is in the list parameter."""
 
 
 def combine_feedback(

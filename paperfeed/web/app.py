@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 
 from paperfeed import __version__
 from paperfeed.community.ranking import ensure_params
+from paperfeed.community.trending_ranking import trending_rows
 from paperfeed.config import Settings
 from paperfeed.security import TokenSigner, load_secret_key
 from paperfeed.store import PaperStore, open_store
@@ -105,7 +106,7 @@ def create_app(
         # Cards show counts from this process's trending ranking: build it now (about a
         # second per 200,000 scored papers), not on the first request that needs it.
         model = _app.state.community.model
-        in_background(run_in_threadpool(state.store.trending_rows, [], model))
+        in_background(run_in_threadpool(trending_rows, state.store, [], model))
         yield
         if scheduler is not None:
             scheduler.stop()

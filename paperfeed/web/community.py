@@ -19,6 +19,7 @@ from paperfeed.community.scoring import TrendingModel
 from paperfeed.community.settings import CommunitySettings
 from paperfeed.community.signin import session_account
 from paperfeed.community.submissions import PaperFetcher, arxiv_fetcher
+from paperfeed.community.trending_ranking import trending_rows
 from paperfeed.config import Settings
 from paperfeed.mail import MailSettings
 from paperfeed.security import TokenSigner
@@ -113,7 +114,7 @@ def card_signals(
     store: PaperStore, scorer: SignalScorer, papers: Sequence[StoredPaper], viewer: Viewer | None
 ) -> dict[str, CardSignals]:
     ids = [p.paper.id for p in papers]
-    rows = store.trending_rows(ids, scorer)
+    rows = trending_rows(store, ids, scorer)
     upvoted: set[str] = set()
     saved: set[str] = set()
     if viewer is not None:

@@ -12,6 +12,7 @@ from paperfeed.community.cli import trending
 from paperfeed.community.hf_signals import import_hf_signals
 from paperfeed.community.scoring import TrendingModel
 from paperfeed.community.settings import CommunitySettings
+from paperfeed.community.trending_ranking import trending_rows
 from paperfeed.store import PaperStore
 from tests.factories import make_hf, make_paper
 
@@ -48,12 +49,12 @@ def test_first_import_counts_on_the_featured_day_then_only_gains(
     store.upsert_papers([hf_paper(20, 55)], source="hf-daily")  # type: ignore[list-item]
     again = import_hf_signals(store, community, model)
     assert (again.upvotes, again.repos) == (8, 1)
-    row = store.trending_rows(["2603.01001"], model)["2603.01001"]
+    row = trending_rows(store, ["2603.01001"], model)["2603.01001"]
     assert (row.hf_upvotes, row.stars) == (20, 55)
 
     store.upsert_papers([hf_paper(18, 50)], source="hf-daily")  # type: ignore[list-item]
     import_hf_signals(store, community, model)
-    row = store.trending_rows(["2603.01001"], model)["2603.01001"]
+    row = trending_rows(store, ["2603.01001"], model)["2603.01001"]
     assert (row.hf_upvotes, row.stars) == (20, 55)  # drops count nothing
     assert [s for _, s in store.star_history("example-lab/tinvnn")] == [40, 55, 50]
 

@@ -17,6 +17,7 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from starlette.testclient import TestClient
 
 from paperfeed.community.scoring import TrendingModel
+from paperfeed.community.trending_ranking import trending_rows
 from paperfeed.store import PaperStore
 from tests.community.web_helpers import (
     app_settings,
@@ -179,14 +180,14 @@ def test_upvote_twice_counts_once_and_can_be_withdrawn(
             f"/papers/{PAPER}/upvote", data={"csrf_token": token, "on": "1", "next": "/trending"}
         )
         assert done.status_code == 303 and done.headers["location"] == "/trending"
-    assert papers_store.trending_rows([PAPER], model)[PAPER].upvotes == 1
+    assert trending_rows(papers_store, [PAPER], model)[PAPER].upvotes == 1
     page = client.get(f"/papers/{PAPER}").text
     assert 'aria-pressed="true"' in page and "Upvoted by ada" in page and "Why it trends" in page
     trending = client.get("/api/v1/trending?window=today").json()
     assert trending["ranking"] == "trending" and trending["papers"][0]["id"] == PAPER
     assert trending["papers"][0]["score"] == pytest.approx(1.0, rel=1e-3)
     client.post(f"/papers/{PAPER}/upvote", data={"csrf_token": token, "on": "0"})
-    assert papers_store.trending_rows([PAPER], model)[PAPER].upvotes == 0
+    assert trending_rows(papers_store, [PAPER], model)[PAPER].upvotes == 0
 
 
 def test_upvoting_needs_an_account(client: TestClient) -> None:
@@ -214,7 +215,7 @@ def test_saves_make_a_reading_list(
         client.post(f"/papers/{paper}/save", data={"csrf_token": token})
     page = client.get("/saved").text
     assert page.index(f"/papers/{PAPER}") < page.index("/papers/2603.01003")  # newest first
-    assert papers_store.trending_rows([PAPER], model)[PAPER].saves == 1
+    assert trending_rows(papers_store, [PAPER], model)[PAPER].saves == 1
 
 
 def test_votes_are_rate_limited(
@@ -234,7 +235,7 @@ def test_votes_are_rate_limited(
     assert codes == [303, 303, 303, 429]
     assert refused.status_code == 429 and "Too many upvotes and saves" in refused.text
     assert "retry-after" in refused.headers
-    assert papers_store.trending_rows([PAPER], model)[PAPER].upvotes == 1
+    assert trending_rows(papers_store, [PAPER], model)[PAPER].upvotes == 1
 
 
 STATE_CHANGES = [
@@ -271,7 +272,7 @@ def test_every_state_change_needs_this_browsers_form_token(
     refused = client.post(path, data=form)
     assert refused.status_code == 403
     assert papers_store.get_account(account.id) == account
-    assert papers_store.trending_rows([PAPER], model) == {}
+    assert trending_rows(papers_store, [PAPER], model) == {}
     assert smtp_sink.received == []
     assert client.get("/account").status_code == 200  # still signed in
 
@@ -287,7 +288,7 @@ def test_deleting_the_account_signs_out_and_keeps_the_vote(
     done = client.post("/account/delete", data={"csrf_token": token, "confirm": "delete"})
     assert done.status_code == 303 and done.headers["location"] == "/account/deleted"
     assert papers_store.get_account(account.id) is None
-    assert papers_store.trending_rows([PAPER], model)[PAPER].upvotes == 1
+    assert trending_rows(papers_store, [PAPER], model)[PAPER].upvotes == 1
     assert client.get("/account").status_code == 303
 
 
@@ -356,7 +357,7 @@ def test_submitting_a_new_paper_fetches_it_from_arxiv(
         assert done.status_code == 303 and done.headers["location"] == "/papers/1707.08567"
         page = client.get("/papers/1707.08567").text
     assert "Submitted by ada" in page
-    assert papers_store.trending_rows(["1707.08567"], model)["1707.08567"].upvotes == 1
+    assert trending_rows(papers_store, ["1707.08567"], model)["1707.08567"].upvotes == 1
 
 
 def test_old_papers_cannot_be_submitted(
@@ -387,7 +388,7 @@ def test_submitting_a_listed_paper_counts_as_an_upvote(
         limited = client.post("/submit", data={"csrf_token": token, "paper": PAPER})
     assert first.status_code == again.status_code == 303
     assert limited.status_code == 429 and "Too many submissions" in limited.text
-    assert papers_store.trending_rows([PAPER], model)[PAPER].upvotes == 1
+    assert trending_rows(papers_store, [PAPER], model)[PAPER].upvotes == 1
     assert arxiv.requests == []  # a listed paper is not fetched again
 
 
