@@ -16,7 +16,7 @@ from paperfeed.mail.message import MessageKey, OutgoingMessage
 from paperfeed.mail.outbox import enqueue
 from paperfeed.mail.sender import send_pending
 from paperfeed.mail.settings import MailSettings
-from paperfeed.mail.transport import open_transport
+from paperfeed.mail.transports import open_transport
 from paperfeed.store import PaperStore, open_store
 
 
