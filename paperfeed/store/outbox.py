@@ -1,6 +1,6 @@
 """The store's part in mail delivery: the outbox of messages and their states.
 
-Engine-neutral interface; ``store/sqlite/outbox.py`` implements it for SQLite. A
+Engine-neutral interface; ``store/tables/outbox.py`` implements it for both engines. A
 message moves pending -> sending -> sent, or -> failed after a permanent refusal or too
 many attempts. Claiming is atomic and leased: a message whose claim expired (its sender
 died) is claimed again and sent again with the same bytes and Message-ID. On SQLite the
