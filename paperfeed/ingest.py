@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from paperfeed.sources.base import Page, Source
-from paperfeed.store.base import PaperStore, UpsertResult
+from paperfeed.store.base import PaperRecords, UpsertResult
 
 PageCallback = Callable[[Page, UpsertResult], None]
 
@@ -41,7 +41,7 @@ class IngestReport:
 
 
 def run_ingest(
-    store: PaperStore,
+    store: PaperRecords,
     source: Source,
     *,
     restart: bool = False,

@@ -16,8 +16,7 @@ from paperfeed.community.scoring import TrendingModel
 from paperfeed.community.settings import CommunitySettings
 from paperfeed.community.stars import record_stars
 from paperfeed.sources.github import github_repo_name
-from paperfeed.store.base import PaperStore
-from paperfeed.store.community import HFReading, Signal
+from paperfeed.store.community import CommunityStore, HFReading, Signal
 
 BATCH = 1000
 
@@ -50,7 +49,7 @@ def upvote_signal(reading: HFReading) -> Signal | None:
 
 
 def import_hf_signals(
-    store: PaperStore, community: CommunitySettings, model: TrendingModel
+    store: CommunityStore, community: CommunitySettings, model: TrendingModel
 ) -> HFImportReport:
     """Turn every changed Hugging Face row into signals; safe to run any time (idempotent)."""
     report = HFImportReport()

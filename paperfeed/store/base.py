@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from paperfeed.errors import PaperfeedError
 from paperfeed.papers.model import Paper
@@ -101,18 +101,9 @@ class Migration:
     applied_at: datetime | None
 
 
-class PaperStore(SearchStore, SubscriptionStore, OutboxStore, CommunityStore, TrendingStore, ABC):
-    """Papers, their sources and the ingestion checkpoints; search and subscriptions data."""
-
-    url: str
-
-    @abstractmethod
-    def migrate(self) -> list[Migration]:
-        """Apply pending migrations, each in its own transaction; return those applied."""
-
-    @abstractmethod
-    def migrations(self) -> list[Migration]:
-        """Every known migration, with when it was applied (``None`` if pending)."""
+class PaperRecords(Protocol):
+    """Papers, their sources and the ingestion checkpoints: what ingestion writes and
+    listings read."""
 
     @abstractmethod
     def upsert_papers(
@@ -189,6 +180,24 @@ class PaperStore(SearchStore, SubscriptionStore, OutboxStore, CommunityStore, Tr
     @abstractmethod
     def stats(self) -> StoreStats:
         """Counts for monitoring: papers, per source, per primary category."""
+
+
+class PaperStore(
+    PaperRecords, SearchStore, SubscriptionStore, OutboxStore, CommunityStore, TrendingStore, ABC
+):
+    """The whole store: every capability's part, migrations and connections. Callers
+    ask for the part they use (``PaperRecords``, ``OutboxStore``, ...); commands that
+    open and close a store hold this."""
+
+    url: str
+
+    @abstractmethod
+    def migrate(self) -> list[Migration]:
+        """Apply pending migrations, each in its own transaction; return those applied."""
+
+    @abstractmethod
+    def migrations(self) -> list[Migration]:
+        """Every known migration, with when it was applied (``None`` if pending)."""
 
     @abstractmethod
     def close(self) -> None:

@@ -12,7 +12,7 @@ docs/community.md); the decay model itself (weights, half-lives) is the caller's
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -151,7 +151,7 @@ class CodeLinks:
     listed_at: float
 
 
-class CommunityStore(ABC):
+class CommunityStore(Protocol):
     """Accounts and the signals that make a paper trend."""
 
     # -- accounts and sessions ----------------------------------------------------------

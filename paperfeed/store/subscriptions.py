@@ -8,11 +8,11 @@ only guarantees one row per address. The rules (double opt-in, never a repeat) l
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Literal, Protocol
 
 SubscriberStatus = Literal["pending", "confirmed", "unsubscribed"]
 Cadence = Literal["daily", "weekly"]
@@ -93,7 +93,7 @@ class DigestPlan:
     state: DigestState = "planned"
 
 
-class SubscriptionStore(ABC):
+class SubscriptionStore(Protocol):
     """Subscribers to the email digest, what they follow, and what they were sent."""
 
     # -- subscribers ------------------------------------------------------------------
