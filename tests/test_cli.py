@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from paperfeed.cli import EXIT_NOTHING_NEW, main
+from paperfeed.cli import main
+from paperfeed.ingest.cli import EXIT_NOTHING_NEW
 from tests.recorded_server import RecordedServer, Reply
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -192,13 +193,14 @@ def test_every_command_is_listed_and_loads(cli: CliRunner) -> None:
 
 @pytest.mark.sqlite_only
 def test_a_command_imports_only_what_it_runs(tmp_path: Path) -> None:
-    # The web app, digests and the community code stay unimported by `stats`: they are
-    # most of a command's start-up time.
+    # The web app, digests, the community and the ingest code (and its HTTP client) stay
+    # unimported by `stats`: they are most of a command's start-up time.
     code = (
         "import sys\n"
         "from paperfeed.cli import main\n"
         f"main(['--db', 'sqlite:///{tmp_path / 'p.db'}', 'stats'], standalone_mode=False)\n"
-        "heavy = ('paperfeed.web.cli', 'paperfeed.digest.cli', 'paperfeed.community.cli')\n"
+        "heavy = ('paperfeed.web.cli', 'paperfeed.digest.cli', 'paperfeed.community.cli',"
+        " 'paperfeed.ingest.cli', 'httpx')\n"
         "print(sorted(m for m in heavy if m in sys.modules))\n"
     )
     done = subprocess.run(
