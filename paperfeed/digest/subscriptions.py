@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -26,8 +27,15 @@ from paperfeed.digest.render import DigestRenderer
 from paperfeed.digest.settings import DigestSettings
 from paperfeed.mail import enqueue, normalize_address
 from paperfeed.mail.errors import MessageError
-from paperfeed.store.base import PaperStore
-from paperfeed.store.subscriptions import DigestPreferences, Interests, Subscriber
+from paperfeed.store.base import PaperRecords
+from paperfeed.store.community import CommunityStore
+from paperfeed.store.outbox import OutboxStore
+from paperfeed.store.subscriptions import (
+    DigestPreferences,
+    Interests,
+    Subscriber,
+    SubscriptionStore,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,10 +67,17 @@ def _now(now: datetime | None) -> datetime:
     return now or datetime.now(UTC)
 
 
+class SubscriberStore(PaperRecords, SubscriptionStore, OutboxStore, CommunityStore, Protocol):
+    """What the subscription rules use: subscribers and their links, the outbox for the
+    confirmation mail, the rate limits, and the papers a digest's reader rates."""
+
+
 class SubscriptionService:
     """The subscription rules over a store; shared by the web routes, API and CLI."""
 
-    def __init__(self, store: PaperStore, settings: DigestSettings, links: DigestLinks) -> None:
+    def __init__(
+        self, store: SubscriberStore, settings: DigestSettings, links: DigestLinks
+    ) -> None:
         self.store = store
         self.settings = settings
         self.links = links

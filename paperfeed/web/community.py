@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -23,8 +23,9 @@ from paperfeed.community.trending_ranking import trending_rows
 from paperfeed.config import Settings
 from paperfeed.mail import MailSettings
 from paperfeed.security import TokenSigner
-from paperfeed.store.base import PaperStore, StoredPaper
-from paperfeed.store.community import Account, SignalScorer
+from paperfeed.store.base import StoredPaper
+from paperfeed.store.community import Account, CommunityStore, SignalScorer
+from paperfeed.store.trending import TrendingStore
 from paperfeed.web.cache import Rendered
 from paperfeed.web.csrf import COOKIE as CSRF_COOKIE
 from paperfeed.web.csrf import MAX_AGE as CSRF_MAX_AGE
@@ -110,8 +111,12 @@ async def current_viewer(request: Request) -> Viewer | None:
     return Viewer(account, csrf.token_for(nonce), nonce, fresh)
 
 
+class CardStore(TrendingStore, CommunityStore, Protocol):
+    """What a paper card's signals read: the ledger's counts and the viewer's marks."""
+
+
 def card_signals(
-    store: PaperStore, scorer: SignalScorer, papers: Sequence[StoredPaper], viewer: Viewer | None
+    store: CardStore, scorer: SignalScorer, papers: Sequence[StoredPaper], viewer: Viewer | None
 ) -> dict[str, CardSignals]:
     ids = [p.paper.id for p in papers]
     rows = trending_rows(store, ids, scorer)
@@ -133,7 +138,7 @@ def card_signals(
 
 def page_context(
     request: Request,
-    store: PaperStore,
+    store: CardStore,
     papers: Sequence[StoredPaper],
     viewer: Viewer | None,
 ) -> dict[str, Any]:

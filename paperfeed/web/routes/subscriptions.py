@@ -49,6 +49,7 @@ class DigestWeb:
 
     service: SubscriptionService
     settings: DigestSettings
+    store_url: str
 
     def deliver(self) -> None:
         """Send what is queued (the confirmation just asked for); errors are logged.
@@ -57,7 +58,7 @@ class DigestWeb:
         delays no request and an app shutting down does not close it mid-send.
         """
         try:
-            store = open_store(self.service.store.url, migrate=False)
+            store = open_store(self.store_url, migrate=False)
             try:
                 with open_transport(self.settings.mail) as transport:
                     send_pending(store, transport, self.settings.mail)
@@ -70,7 +71,8 @@ class DigestWeb:
 def install(app: FastAPI, settings: Settings, store: PaperStore, signer: TokenSigner) -> DigestWeb:
     """Mount the routes and keep their shared state on ``app.state.digests``."""
     digest = DigestSettings.from_settings(settings)
-    web = DigestWeb(SubscriptionService(store, digest, DigestLinks(signer, digest)), digest)
+    service = SubscriptionService(store, digest, DigestLinks(signer, digest))
+    web = DigestWeb(service, digest, store.url)
     app.state.digests = web
     app.include_router(router)
     return web
