@@ -27,6 +27,7 @@ from paperfeed.store.migrations import load_migrations
 from paperfeed.store.postgres.community import PostgresCommunityStore
 from paperfeed.store.postgres.connection import Connection, PostgresPool, lock_key
 from paperfeed.store.postgres.outbox import PostgresOutboxStore
+from paperfeed.store.postgres.pgvector import require_pgvector
 from paperfeed.store.postgres.search import PostgresSearchStore
 from paperfeed.store.postgres.subscriptions import PostgresSubscriptionStore
 from paperfeed.store.rows import (
@@ -149,6 +150,9 @@ class PostgresPaperStore(
                     (script.version, script.name, now),
                 )
                 done.append(Migration(script.version, script.name, now))
+            # Refused here, with the version named, rather than at the first ingest; the
+            # migrations above roll back with it.
+            require_pgvector(conn)
             return done
 
         # All pending migrations in one transaction: PostgreSQL has transactional DDL,
