@@ -21,6 +21,7 @@ import orjson
 
 from paperfeed import __version__
 from paperfeed.config import SETTINGS_BY_NAME, Settings
+from paperfeed.derived import DerivedReport, finish_derived_work
 from paperfeed.errors import PaperfeedError
 from paperfeed.ingest import IngestReport, run_ingest
 from paperfeed.paper_json import paper_json, stats_json
@@ -201,64 +202,35 @@ def _progress(label: str) -> Iterator[Callable[[Page, UpsertResult], None]]:
         yield update
 
 
-def _run_source(
-    source: Source,
-    *,
-    restart: bool,
-    as_json: bool,
-    after: Callable[[PaperStore], None] | None = None,
-) -> None:
-    """Ingest, then run ``after`` (derived data) when something changed; exit 3 if nothing."""
+def _run_source(source: Source, *, restart: bool, as_json: bool) -> None:
+    """Ingest, finish the derived work (also what an earlier, killed run left), report;
+    exit 3 if nothing new arrived."""
     app = _app()
     with _progress(f"ingest {source.name}") as on_page:
         report = run_ingest(app.store(), source, restart=restart, on_page=on_page)
-    if report.changed and after is not None:
-        after(app.store())
-    if report.changed:
-        _index_keywords(app.store(), app.settings)
-    if report.changed and not click.get_current_context().meta.get("no_embed"):
-        _embed_new_papers(app.store(), app.settings)
+    derived = _finish_derived_work(app.store(), app.settings)
     _report(report, as_json)
+    if not report.changed and derived.did_work:
+        click.echo(
+            f"finished what an earlier run left: {derived.keyword_changes:,} keyword changes,"
+            f" {derived.hf_rows:,} Hugging Face rows, {derived.embedded:,} papers embedded",
+            err=True,
+        )
     if not report.changed:
         sys.exit(EXIT_NOTHING_NEW)
 
 
-def _index_keywords(store: PaperStore, settings: Settings) -> None:
-    """Bring the keyword index beside the store up to date (no model needed)."""
-    from paperfeed.search import SearchService
-
-    service = SearchService(store, settings)
-    try:
-        service.update_keyword_index()
-    finally:
-        service.close()
-
-
-def _embed_new_papers(store: PaperStore, settings: Settings) -> None:
-    """Embed and index what is not yet; a missing model only warns (search falls back)."""
-    from paperfeed.search import SearchError
-    from paperfeed.search.indexing import index_after_ingest
-
-    try:
-        index_after_ingest(store, settings)
-    except SearchError as exc:
-        click.echo(f"Warning: papers not embedded ({exc}); run `paperfeed index update`", err=True)
-
-
-def _hf_signals(settings: Settings) -> Callable[[PaperStore], None]:
-    """Feed Hugging Face upvotes and stars into the trending score after an hf-daily run."""
-
-    def feed(store: PaperStore) -> None:
-        from paperfeed.community.hf_signals import import_hf_signals
-        from paperfeed.community.ranking import ensure_params
-        from paperfeed.community.settings import CommunitySettings
-
-        community = CommunitySettings.from_settings(settings)
-        model = community.trending_model()
-        ensure_params(store, model)
-        import_hf_signals(store, community, model)
-
-    return feed
+def _finish_derived_work(store: PaperStore, settings: Settings) -> DerivedReport:
+    """The keyword index, trending signals and vectors brought up to date from the store's
+    own state; a missing model only warns (search falls back)."""
+    embed = not click.get_current_context().meta.get("no_embed")
+    derived = finish_derived_work(store, settings, embed=embed)
+    if derived.embed_error:
+        click.echo(
+            f"Warning: papers not embedded ({derived.embed_error}); run `paperfeed index update`",
+            err=True,
+        )
+    return derived
 
 
 def _report(report: IngestReport, as_json: bool) -> None:
@@ -408,7 +380,7 @@ def ingest_hf_daily(
             base_url=settings.get("hf_url"),
             client=client,
         )
-        _run_source(source, restart=restart, as_json=as_json, after=_hf_signals(settings))
+        _run_source(source, restart=restart, as_json=as_json)
 
 
 @ingest.command("jsonl")
@@ -558,9 +530,8 @@ def run(ctx: click.Context, no_serve: bool) -> None:
         click.echo("empty store: loading the demo corpus")
         report = run_ingest(store, demo_source())
         _report(report, as_json=False)
-        _index_keywords(store, _app().settings)
-        click.echo("embedding the demo corpus for semantic search")
-        _embed_new_papers(store, _app().settings)
+        click.echo("indexing the demo corpus for search")
+    _finish_derived_work(store, _app().settings)
     day = store.latest_day()
     if day is None:
         click.echo("no papers yet")

@@ -62,10 +62,12 @@ def serve(
         value = settings.get(setting.name)
         if value not in (None, ""):
             os.environ[setting.env] = str(value)
+    from paperfeed.derived import finish_in_background
     from paperfeed.store import open_store
     from paperfeed.store.sqlite.checkpointer import wal_checkpointing
 
     open_store(settings.database_url).close()  # migrate once, before any worker starts
+    finish_in_background(settings)  # what a killed ingest left: indexes, signals, vectors
     trusted_proxies = [
         address.strip()
         for address in str(settings.get("web_trusted_proxies") or "").split(",")
