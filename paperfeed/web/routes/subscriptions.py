@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from paperfeed.community.errors import RateLimited
 from paperfeed.config import Settings
+from paperfeed.digest.describe import describe_digest
 from paperfeed.digest.errors import SubscriptionError
 from paperfeed.digest.interests import parse_interests, parse_preferences, split_lines
 from paperfeed.digest.links import DigestLinks
@@ -141,11 +142,17 @@ async def confirm(request: Request) -> Response:
     web = _digests(request)
     try:
         token = _first(await _form(request), "t")
-        result = await run_in_threadpool(web.service.confirm, token)
+        subscriber = await run_in_threadpool(web.service.confirm, token)
     except SubscriptionError as exc:
         return _message(request, "This link does not work", str(exc), 400)
-    manage = web.service.links.manage_url(result.subscriber.id)
-    return _page(request, "digest_confirmed.html", already=result.already, manage_url=manage)
+    interests = await run_in_threadpool(web.service.interests, subscriber)
+    manage = web.service.links.manage_url(subscriber.id)
+    return _page(
+        request,
+        "digest_confirmed.html",
+        digest=describe_digest(subscriber, interests),
+        manage_url=manage,
+    )
 
 
 # -- unsubscribe ------------------------------------------------------------------------
