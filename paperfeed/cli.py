@@ -12,9 +12,8 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
-from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 import click
 import orjson
@@ -29,6 +28,9 @@ from paperfeed.papers.ids import parse_arxiv_id
 from paperfeed.sources.base import Page, Source
 from paperfeed.sources.http import PoliteClient
 from paperfeed.store import PaperFilter, PaperStore, UpsertResult, open_store
+
+if TYPE_CHECKING:
+    from paperfeed.demo import DemoReport
 
 EXIT_NOTHING_NEW = 3
 F = TypeVar("F", bound=Callable[..., Any])
@@ -403,15 +405,27 @@ def ingest_jsonl(
 @ingest.command("demo")
 @ingest_options
 def ingest_demo(restart: bool, as_json: bool) -> None:
-    """Load the bundled demo corpus (282 real arXiv papers)."""
-    _run_source(demo_source(), restart=restart, as_json=as_json)
+    """Load the bundled demo: 344 real arXiv papers and a recorded Hugging Face day."""
+    app = _app()
+    report = _load_demo(app.store(), restart=restart, as_json=as_json)
+    _finish_derived_work(app.store(), app.settings)
+    if not report.changed:
+        sys.exit(EXIT_NOTHING_NEW)
 
 
-def demo_source() -> Source:
-    from paperfeed.sources.jsonl import JSONLSource
+def _load_demo(store: PaperStore, *, restart: bool = False, as_json: bool = False) -> DemoReport:
+    from paperfeed.demo import RECORDED_DAY, load_demo
 
-    path = Path(str(resources.files("paperfeed.demo").joinpath("papers.jsonl.gz")))
-    return JSONLSource(path)
+    report = load_demo(store, _app().settings, restart=restart)
+    _report(report.papers, as_json)
+    if not as_json:
+        hf = report.hugging_face
+        click.echo(
+            f"Hugging Face daily papers of {RECORDED_DAY}: {hf.inserted} new, {hf.updated}"
+            f" updated; {report.trending_rows} papers' upvotes and stars counted as of"
+            f" {report.first_load_at:%Y-%m-%d %H:%M} UTC"
+        )
+    return report
 
 
 # -- papers ---------------------------------------------------------------------------
@@ -525,12 +539,13 @@ def db_migrate(as_json: bool) -> None:
 @click.pass_context
 def run(ctx: click.Context, no_serve: bool) -> None:
     """The main job: prepare the store (demo corpus when empty), then serve the web app."""
+    from paperfeed.demo import demo_pending
+
     store = _app().store()
-    if store.count_papers() == 0:
-        click.echo("empty store: loading the demo corpus")
-        report = run_ingest(store, demo_source())
-        _report(report, as_json=False)
-        click.echo("indexing the demo corpus for search")
+    if demo_pending(store):
+        click.echo("empty store: loading the demo (a recorded day, played back as today)")
+        _load_demo(store)
+        click.echo("indexing the demo for search")
     _finish_derived_work(store, _app().settings)
     day = store.latest_day()
     if day is None:

@@ -132,7 +132,7 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(
             child.wait()
             kills += 1
             continue
-        child.wait(timeout=120)
+        child.wait(timeout=600)
         assert child.returncode in (0, 3), child.stderr.read() if child.stderr else ""
         break
     assert kills == KILLS
@@ -140,7 +140,7 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(
 
     with open_store(killed_url) as resumed:
         assert _snapshot(resumed) == expected
-    again = subprocess.run(_ingest_command(killed_url, big_dump), capture_output=True, timeout=120)
+    again = subprocess.run(_ingest_command(killed_url, big_dump), capture_output=True, timeout=600)
     assert again.returncode == 3  # nothing new: the run had already completed
 
 
@@ -170,6 +170,15 @@ EMBEDDED = 300  # two embedding batches (256 and 44): a kill can land between th
 HF_DAY = "2026-06-12"
 HF_ITEMS = 1500  # thirty pages of fifty
 HF_FIXTURE = Path(__file__).parent / "fixtures" / "hf_daily_papers" / "hf_daily_papers.json"
+
+
+@pytest.fixture(scope="module")
+def model_built(shared_model_dir: Path) -> None:
+    """The model built once in the folder every child process reads it from, so that a
+    kill lands in the work under test, not in the first build of the model."""
+    from paperfeed.embedding import load_embedder
+
+    load_embedder(MODEL, Path(os.environ.get("PAPERFEED_SEARCH_MODEL_DIR", shared_model_dir)))
 
 
 def _child_env(var: Path) -> dict[str, str]:
@@ -227,10 +236,11 @@ def _complete(store: PaperStore) -> dict[str, Any]:
 
 def _wait_until(check: Callable[[], bool], child: subprocess.Popen[bytes]) -> bool:
     """Poll ``check`` until it holds (True) or the child exits first (False)."""
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and child.poll() is None:
+    deadline = time.monotonic() + 900
+    while child.poll() is None:
         if check():
             return True
+        assert time.monotonic() < deadline, "the child neither got there nor ended"
         time.sleep(0.005)
     return False
 
@@ -269,6 +279,7 @@ def embed_dump(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("model_built")
 def test_kills_after_the_pages_and_while_embedding_are_finished_by_the_next_run(
     new_store_url: Callable[[str], str], embed_dump: Path, tmp_path: Path
 ) -> None:
@@ -294,7 +305,7 @@ def test_kills_after_the_pages_and_while_embedding_are_finished_by_the_next_run(
     finally:
         observer.close()
 
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
     assert done.returncode == EXIT_NOTHING_NEW, done.stderr
     assert "finished what an earlier run left" in done.stderr
     with open_store(url) as resumed:
@@ -307,6 +318,7 @@ def test_kills_after_the_pages_and_while_embedding_are_finished_by_the_next_run(
         assert _keyword_hits(clean, ["equivariant", "permutation"]) == hits
 
 
+@pytest.mark.usefixtures("model_built")
 def test_a_run_that_finds_nothing_new_finishes_what_a_killed_run_left(
     store_url: str, tmp_path: Path
 ) -> None:
@@ -322,7 +334,7 @@ def test_a_run_that_finds_nothing_new_finishes_what_a_killed_run_left(
         env=_child_env(tmp_path / "var"),
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=900,
     )
     assert done.returncode == EXIT_NOTHING_NEW, done.stderr
     with open_store(store_url) as store:
@@ -408,13 +420,14 @@ def test_a_killed_hugging_face_ingest_leaves_no_signal_behind(
     finally:
         observer.close()
 
-    done = subprocess.run(_paperfeed(url, *args), env=env, capture_output=True, timeout=300)
+    done = subprocess.run(_paperfeed(url, *args), env=env, capture_output=True, timeout=900)
     assert done.returncode == EXIT_NOTHING_NEW, done.stderr
     with open_store(url) as resumed:
         assert _hf_snapshot(resumed) == expected
         assert _derived_state(resumed).get("keyword index behind by", (0, 0)) == (0, 0)
 
 
+@pytest.mark.usefixtures("model_built")
 def test_serve_finishes_what_a_killed_ingest_left(store_url: str, tmp_path: Path) -> None:
     """Papers and Hugging Face rows stored, nothing derived (as a run killed after its
     last page leaves them): ``paperfeed serve`` derives it all while it serves."""
@@ -436,7 +449,7 @@ def test_serve_finishes_what_a_killed_ingest_left(store_url: str, tmp_path: Path
     )
     try:
         with open_store(store_url) as store:
-            deadline = time.monotonic() + 300
+            deadline = time.monotonic() + 900
             while _derived_state(store) != _complete(store) or store.hf_readings(limit=1):
                 assert server.poll() is None and time.monotonic() < deadline
                 time.sleep(0.2)

@@ -35,15 +35,21 @@ class HFImportReport:
 
 @dataclass(frozen=True, slots=True)
 class Replay:
-    """A recorded day played back later: every reading counts as taken at
-    ``recorded_at``, and every time recorded lands ``shift`` later. The bundled demo
-    uses it so that the day it was recorded on trends on the day it is loaded."""
+    """A recorded day played back later: the readings of ``papers`` count as taken at
+    ``recorded_at``, and every time recorded for them lands ``shift`` later. The bundled
+    demo uses it so that the day it was recorded on trends on the day it is loaded;
+    other papers' readings count as usual."""
 
+    papers: frozenset[str]
     recorded_at: datetime
     shift: timedelta
 
     def signal(self, signal: Signal) -> Signal:
         return replace(signal, at=signal.at + self.shift.total_seconds())
+
+
+def _replay_of(reading: HFReading, replay: Replay | None) -> Replay | None:
+    return replay if replay is not None and reading.paper_id in replay.papers else None
 
 
 def _reading_time(reading: HFReading, replay: Replay | None) -> datetime:
@@ -80,12 +86,15 @@ def import_hf_signals(
     while readings := store.hf_readings(limit=BATCH):
         store.link_repos(_repo_links(readings))
         for reading in readings:
-            report.repos += _record_stars(store, community, model, reading, replay)
+            report.repos += _record_stars(
+                store, community, model, reading, _replay_of(reading, replay)
+            )
         signals = []
         for reading in readings:
-            signal = upvote_signal(reading, _reading_time(reading, replay))
+            played = _replay_of(reading, replay)
+            signal = upvote_signal(reading, _reading_time(reading, played))
             if signal is not None:
-                signals.append(replay.signal(signal) if replay else signal)
+                signals.append(played.signal(signal) if played else signal)
         store.record_hf_readings(readings, signals, model)
         report.papers += len(readings)
         report.upvotes += round(sum(s.amount for s in signals))

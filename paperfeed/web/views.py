@@ -63,7 +63,9 @@ def code_urls(stored: StoredPaper) -> tuple[str, ...]:
     urls: dict[str, None] = {}
     hf = stored.paper.hf
     if hf and hf.github_repo:
-        urls[hf.github_repo.rstrip("/")] = None
+        # Stored as a code link (``github.com/owner/name``) by the hf-daily source.
+        repo = hf.github_repo.rstrip("/")
+        urls[repo if "://" in repo else repo_url(repo)] = None
     for link in stored.paper.code_links:
         urls.setdefault(repo_url(link), None)
     return tuple(urls)

@@ -256,6 +256,17 @@ class PostgresPaperStore(
             write=True,
         )
 
+    def set_first_seen(self, arrivals: Mapping[str, datetime], *, stored_since: datetime) -> int:
+        def update(conn: Connection) -> int:
+            with conn.cursor() as cursor:
+                cursor.executemany(
+                    "UPDATE papers SET first_seen_at = %s WHERE id = %s AND first_seen_at >= %s",
+                    [(when, paper_id, stored_since) for paper_id, when in arrivals.items()],
+                )
+                return max(cursor.rowcount, 0)
+
+        return self._pool.run(update, write=True)
+
     # -- reads ------------------------------------------------------------------------
 
     def _load_papers(self, conn: Connection, ids: Sequence[str]) -> dict[str, StoredPaper]:

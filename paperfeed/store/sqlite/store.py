@@ -8,7 +8,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -306,6 +306,19 @@ class SQLitePaperStore(
     def reset_checkpoint(self, key: str) -> None:
         with self._pool.write() as conn:
             conn.execute("DELETE FROM checkpoints WHERE key = ?", (key,))
+
+    def set_first_seen(self, arrivals: Mapping[str, datetime], *, stored_since: datetime) -> int:
+        since = stored_since.astimezone(UTC).isoformat(timespec="microseconds")
+        rows = [
+            (when.astimezone(UTC).isoformat(timespec="microseconds"), paper_id, since)
+            for paper_id, when in arrivals.items()
+        ]
+        with self._pool.write() as conn:
+            before = conn.total_changes
+            conn.executemany(
+                "UPDATE papers SET first_seen_at = ? WHERE id = ? AND first_seen_at >= ?", rows
+            )
+            return conn.total_changes - before
 
     # -- reads ------------------------------------------------------------------------
 
