@@ -419,11 +419,11 @@ def _load_demo(store: PaperStore, *, restart: bool = False, as_json: bool = Fals
     report = load_demo(store, _app().settings, restart=restart)
     _report(report.papers, as_json)
     if not as_json:
-        hf = report.hugging_face
         click.echo(
-            f"Hugging Face daily papers of {RECORDED_DAY}: {hf.inserted} new, {hf.updated}"
-            f" updated; {report.trending_rows} papers' upvotes and stars counted as of"
-            f" {report.first_load_at:%Y-%m-%d %H:%M} UTC"
+            f"Hugging Face daily papers of {RECORDED_DAY}: {report.hugging_face.changed} stored"
+            f" with their upvotes, summaries and repositories; {report.trending_rows} papers'"
+            " upvotes and stars count from"
+            f" {report.first_load_at:%Y-%m-%d %H:%M} UTC (the recorded day played back as today)"
         )
     return report
 

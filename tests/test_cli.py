@@ -82,7 +82,7 @@ def test_bad_database_url_is_a_clear_error(cli: CliRunner) -> None:
 def test_db_option_after_the_command(cli: CliRunner, new_store_url: Callable[[str], str]) -> None:
     other = new_store_url("other.db")
     invoke(cli, "ingest", "demo", "--no-embed", "--db", other)
-    assert json.loads(invoke(cli, "stats", "--json", "--db", other).output)["papers"] == 282
+    assert json.loads(invoke(cli, "stats", "--json", "--db", other).output)["papers"] == 344
     assert json.loads(invoke(cli, "stats", "--json").output)["papers"] == 0
 
 

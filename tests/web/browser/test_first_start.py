@@ -88,7 +88,7 @@ def test_a_first_start_shows_a_normal_day_and_what_trends(page: object, first_st
     score, here, hugging_face, saves, stars = (float(cell) for cell in week)
     assert (here, saves) == (0, 0) and 100 < hugging_face <= 103 and stars > 0
     assert score == pytest.approx(hugging_face + stars, abs=0.02)
-    code = page.get_by_role("link", name="Code (MSA)")  # type: ignore[attr-defined]
+    code = page.locator("a.link-code")  # type: ignore[attr-defined]  # Hugging Face's and the abstract's: one
     expect(code).to_have_count(1)
     expect(code).to_have_attribute("href", "https://github.com/MiniMax-AI/MSA")
     shoot(page, "first-start-paper")
