@@ -41,17 +41,21 @@ def _demo_records() -> list[dict[str, Any]]:
     return [orjson.loads(line) for line in gzip.decompress(path.read_bytes()).splitlines()]
 
 
-@pytest.fixture(scope="module")
-def big_dump(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Many real papers (the demo corpus, re-numbered) in one JSON Lines file."""
+def renumbered_demo(path: Path, count: int, month: str) -> Path:
+    """``count`` real papers (the demo corpus over and over, with ids ``<month>.00000``
+    on) in one JSON Lines file at ``path``."""
     records = _demo_records()
-    path = tmp_path_factory.mktemp("dump") / "papers.jsonl"
     with path.open("wb") as out:
-        for n in range(PAPERS):
+        for n in range(count):
             record = dict(records[n % len(records)])
-            record["id"] = f"2601.{n:05d}"
+            record["id"] = f"{month}.{n:05d}"
             out.write(orjson.dumps(record) + b"\n")
     return path
+
+
+@pytest.fixture(scope="module")
+def big_dump(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return renumbered_demo(tmp_path_factory.mktemp("dump") / "papers.jsonl", PAPERS, "2601")
 
 
 def _snapshot(store: PaperStore) -> dict[str, Any]:
@@ -268,14 +272,7 @@ def _keyword_hits(store: PaperStore, words: list[str]) -> dict[str, list[str]]:
 
 @pytest.fixture(scope="module")
 def embed_dump(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    records = _demo_records()
-    path = tmp_path_factory.mktemp("embed") / "papers.jsonl"
-    with path.open("wb") as out:
-        for n in range(EMBEDDED):
-            record = dict(records[n % len(records)])
-            record["id"] = f"2602.{n:05d}"
-            out.write(orjson.dumps(record) + b"\n")
-    return path
+    return renumbered_demo(tmp_path_factory.mktemp("embed") / "papers.jsonl", EMBEDDED, "2602")
 
 
 @pytest.mark.slow
