@@ -29,6 +29,7 @@ from paperfeed.web.headers import SecurityHeaders
 from paperfeed.web.responses import drain_background, in_background
 from paperfeed.web.routes import (
     api,
+    cite,
     community,
     docs,
     feeds,
@@ -129,7 +130,7 @@ def create_app(
     ensure_params(store, app.state.community.model)
     install_error_handlers(app)
     subscriptions.install(app, settings, store, signer)
-    for module in (api, hf_api, feeds, subscribe, community, docs, pages):
+    for module in (api, hf_api, feeds, subscribe, community, docs, cite, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_middleware(SecurityHeaders)
