@@ -85,9 +85,10 @@ def test_origin_and_host_are_checked(tmp_path: Path, filled_url: str) -> None:
     """DNS rebinding: a page elsewhere must not reach a server on the reader's machine."""
     with serving(tmp_path, filled_url, PAPERFEED_PUBLIC_URL="https://papers.example.org") as base:
         url = f"{base}/mcp"
-        assert statuses_of(url, {"Origin": base}) == {200}
-        assert statuses_of(url, {"Origin": "https://papers.example.org"}) == {200}
-        assert statuses_of(url, {"Host": "papers.example.org"}) == {200}
+        accepted = {200, 202}  # 202: a notification, when the client falls back to initialize
+        assert statuses_of(url, {"Origin": base}) <= accepted
+        assert statuses_of(url, {"Origin": "https://papers.example.org"}) <= accepted
+        assert statuses_of(url, {"Host": "papers.example.org"}) <= accepted
         hostile = {"Origin": "http://attacker.example"}
         assert statuses_of(url, hostile, refused=True) == {403}
         assert statuses_of(url, {"Host": "attacker.example:80"}, refused=True) == {421}
