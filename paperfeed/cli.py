@@ -125,6 +125,8 @@ class PaperfeedGroup(click.Group):
         "digest": "paperfeed.digest.cli:digest",
         "trending": "paperfeed.community.cli:trending",
         "github": "paperfeed.community.cli:github",
+        "cite": "paperfeed.citations.cli:cite_command",
+        "mcp": "paperfeed.mcp.cli:mcp_command",
     },
 )
 @click.version_option(__version__, prog_name="paperfeed")

@@ -19,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from paperfeed import __version__
 from paperfeed.community.ranking import ensure_params
 from paperfeed.config import Settings
+from paperfeed.mcp.http import McpEndpoint
 from paperfeed.security import TokenSigner, load_secret_key
 from paperfeed.store import PaperStore, open_store
 from paperfeed.web.cache import RenderCache
@@ -29,6 +30,7 @@ from paperfeed.web.headers import SecurityHeaders
 from paperfeed.web.responses import drain_background, in_background
 from paperfeed.web.routes import (
     api,
+    cite,
     community,
     docs,
     feeds,
@@ -97,6 +99,10 @@ def create_app(
     )
 
     scheduler = subscriptions.scheduler_for(settings, secret, store.url, owned, digest_scheduler)
+    community_state = community_web_for(settings, signer)
+    mcp = McpEndpoint(
+        settings, store, search, community_state.model, community_state.settings.default_window
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -106,7 +112,8 @@ def create_app(
         # second per 200,000 scored papers), not on the first request that needs it.
         model = _app.state.community.model
         in_background(run_in_threadpool(state.store.trending_rows, [], model))
-        yield
+        async with mcp.running():
+            yield
         if scheduler is not None:
             scheduler.stop()
         await drain_background()
@@ -125,12 +132,13 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.web = state
-    app.state.community = community_web_for(settings, signer)
+    app.state.community = community_state
     ensure_params(store, app.state.community.model)
     install_error_handlers(app)
     subscriptions.install(app, settings, store, signer)
-    for module in (api, hf_api, feeds, subscribe, community, docs, pages):
+    for module in (api, hf_api, feeds, subscribe, community, docs, cite, pages):
         app.include_router(module.router)
+    app.router.routes.append(mcp.route)  # /mcp: the MCP server (docs/mcp.md)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_middleware(SecurityHeaders)
     return app
