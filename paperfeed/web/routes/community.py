@@ -46,7 +46,6 @@ from paperfeed.web.state import WebState, web_state
 from paperfeed.web.views import paper_view
 
 router = APIRouter(include_in_schema=False)
-MAX_FORM_BYTES = 4096
 DISPLAY_NAME_MAX = 40
 _GITHUB_HANDLE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -65,8 +64,6 @@ def safe_next(target: str | None, default: str = "/") -> str:
 
 
 async def _form(request: Request) -> FormData:
-    if int(request.headers.get("content-length") or 0) > MAX_FORM_BYTES:
-        raise HTTPException(413, "The form was too large.")
     return await request.form(max_files=0, max_fields=20)
 
 
