@@ -26,6 +26,7 @@ from paperfeed.web.cache import RenderCache
 from paperfeed.web.community import community_web_for
 from paperfeed.web.csrf import CSRFProtector
 from paperfeed.web.errors import install_error_handlers
+from paperfeed.web.head import HeadAsGet
 from paperfeed.web.headers import SecurityHeaders
 from paperfeed.web.responses import drain_background, in_background
 from paperfeed.web.routes import (
@@ -143,4 +144,5 @@ def create_app(
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_middleware(BodyLimit, default=MAX_FORM_BYTES, larger=LARGER_BODIES)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(HeadAsGet)
     return app
