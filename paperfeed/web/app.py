@@ -28,6 +28,7 @@ from paperfeed.web.csrf import CSRFProtector
 from paperfeed.web.errors import install_error_handlers
 from paperfeed.web.head import HeadAsGet
 from paperfeed.web.headers import SecurityHeaders
+from paperfeed.web.origin import CrossSiteGuard
 from paperfeed.web.responses import drain_background, in_background
 from paperfeed.web.routes import (
     api,
@@ -143,6 +144,7 @@ def create_app(
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_middleware(BodyLimit, default=MAX_FORM_BYTES, larger=LARGER_BODIES)
+    app.add_middleware(CrossSiteGuard, public_url=state.public_url)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(HeadAsGet)
     return app

@@ -334,6 +334,12 @@ def _api_request(data: Any) -> tuple[str, Interests, DigestPreferences]:
     return address, interests, preferences
 
 
+def is_json(request: Request) -> bool:
+    """A JSON body, declared so: the one type a cross-site form cannot send."""
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return media_type == "application/json"
+
+
 def _json(status: int, data: dict[str, Any]) -> Response:
     rendered = json_rendered(data, status)
     return Response(
@@ -351,6 +357,8 @@ async def subscribe_api(request: Request) -> Response:
     """JSON ``{"email", "topics", "categories", "authors", "cadence"}``; answers 202 and
     mails a confirmation link. Nothing else is sent until the link is followed."""
     web = _digests(request)
+    if not is_json(request):
+        return _json(415, {"error": "Send the body as application/json."})
     body = await request.body()  # at most MAX_BODY bytes (paperfeed.web.bodies)
     try:
         data = orjson.loads(body)
