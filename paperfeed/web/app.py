@@ -21,7 +21,7 @@ from paperfeed.community.ranking import ensure_params
 from paperfeed.config import Settings
 from paperfeed.security import TokenSigner, load_secret_key
 from paperfeed.store import PaperStore, open_store
-from paperfeed.web.bodies import BodyLimit
+from paperfeed.web.bodies import MAX_FORM_BYTES, QuietHangUps
 from paperfeed.web.cache import RenderCache
 from paperfeed.web.community import community_web_for
 from paperfeed.web.csrf import CSRFProtector
@@ -44,14 +44,6 @@ from paperfeed.web.search_port import SearchServiceLike, default_search
 from paperfeed.web.state import WebState
 
 HERE = Path(__file__).parent
-# Request bodies: the small forms (sign-in, subscribe, votes, submit) take 4 KB; the
-# digest settings form and the subscription API, with their topic lists, 16 KB.
-MAX_FORM_BYTES = 4096
-LARGER_BODIES = (
-    ("/subscriptions/", subscriptions.MAX_BODY),
-    ("/unsubscribe", subscriptions.MAX_BODY),
-    ("/api/subscriptions", subscriptions.MAX_BODY),
-)
 DESCRIPTION = (
     "Research papers by day, trending, search and similar papers. `/api/v1/...` is"
     " paperfeed's own API (cursor pagination, ETags); `/api/daily_papers` and"
@@ -134,6 +126,7 @@ def create_app(
         docs_url=None,  # /docs is our own page: no CDN scripts, no inline script
         redoc_url=None,
         lifespan=lifespan,
+        max_body_size=MAX_FORM_BYTES,  # routes that take more say so (paperfeed.web.bodies)
     )
     app.state.web = state
     app.state.community = community_web_for(settings, signer)
@@ -143,7 +136,7 @@ def create_app(
     for module in (api, hf_api, feeds, subscribe, community, docs, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    app.add_middleware(BodyLimit, default=MAX_FORM_BYTES, larger=LARGER_BODIES)
+    app.add_middleware(QuietHangUps)
     app.add_middleware(CrossSiteGuard, public_url=state.public_url)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(HeadAsGet)

@@ -31,15 +31,15 @@ from paperfeed.security import TokenSigner
 from paperfeed.store import open_store
 from paperfeed.store.base import PaperStore
 from paperfeed.store.subscriptions import DigestPreferences, Interests, Subscriber
+from paperfeed.web.bodies import MAX_SUBSCRIPTION_BYTES
 from paperfeed.web.community import client_ip
 from paperfeed.web.forms import FormError, normalise_email
 from paperfeed.web.responses import in_background, json_rendered, send
 from paperfeed.web.state import web_state
 
 log = logging.getLogger("paperfeed.web")
-router = APIRouter()
+router = APIRouter(max_body_size=MAX_SUBSCRIPTION_BYTES)
 NO_STORE = "no-store"
-MAX_BODY = 16_384  # bodies of these routes (enforced by paperfeed.web.bodies)
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -359,7 +359,7 @@ async def subscribe_api(request: Request) -> Response:
     web = _digests(request)
     if not is_json(request):
         return _json(415, {"error": "Send the body as application/json."})
-    body = await request.body()  # at most MAX_BODY bytes (paperfeed.web.bodies)
+    body = await request.body()  # at most MAX_SUBSCRIPTION_BYTES: the router says so
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError:
