@@ -7,6 +7,7 @@ named by the settings and the installed search service, if any.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -21,10 +22,10 @@ from paperfeed.community.ranking import ensure_params
 from paperfeed.config import Settings
 from paperfeed.security import TokenSigner, load_secret_key
 from paperfeed.store import PaperStore, open_store
-from paperfeed.web.bodies import MAX_FORM_BYTES, QuietHangUps
 from paperfeed.web.cache import RenderCache
 from paperfeed.web.community import community_web_for
 from paperfeed.web.csrf import CSRFProtector
+from paperfeed.web.endings import QuietEndings
 from paperfeed.web.errors import install_error_handlers
 from paperfeed.web.head import HeadAsGet
 from paperfeed.web.headers import SecurityHeaders
@@ -44,6 +45,10 @@ from paperfeed.web.search_port import SearchServiceLike, default_search
 from paperfeed.web.state import WebState
 
 HERE = Path(__file__).parent
+# Request bodies, counted as they stream in (FastAPI's max_body_size, 413 past it): the
+# small forms (sign-in, subscribe, votes, submit) and any other body take 4 KB; routes
+# that need more say so (the subscription routes: 16 KB).
+MAX_FORM_BYTES = 4096
 DESCRIPTION = (
     "Research papers by day, trending, search and similar papers. `/api/v1/...` is"
     " paperfeed's own API (cursor pagination, ETags); `/api/daily_papers` and"
@@ -100,6 +105,7 @@ def create_app(
     )
 
     scheduler = subscriptions.scheduler_for(settings, secret, store.url, owned, digest_scheduler)
+    stopping = threading.Event()  # set at shutdown: upstream calls in flight give up
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -110,6 +116,7 @@ def create_app(
         model = _app.state.community.model
         in_background(run_in_threadpool(state.store.trending_rows, [], model))
         yield
+        stopping.set()
         if scheduler is not None:
             scheduler.stop()
         await drain_background()
@@ -126,17 +133,17 @@ def create_app(
         docs_url=None,  # /docs is our own page: no CDN scripts, no inline script
         redoc_url=None,
         lifespan=lifespan,
-        max_body_size=MAX_FORM_BYTES,  # routes that take more say so (paperfeed.web.bodies)
+        max_body_size=MAX_FORM_BYTES,
     )
     app.state.web = state
-    app.state.community = community_web_for(settings, signer)
+    app.state.community = community_web_for(settings, signer, stopping)
     ensure_params(store, app.state.community.model)
     install_error_handlers(app)
     subscriptions.install(app, settings, store, signer)
     for module in (api, hf_api, feeds, subscribe, community, docs, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    app.add_middleware(QuietHangUps)
+    app.add_middleware(QuietEndings)
     app.add_middleware(CrossSiteGuard, public_url=state.public_url)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(HeadAsGet)

@@ -394,3 +394,29 @@ def test_submitting_a_listed_paper_counts_as_an_upvote(
 def test_the_formula_page_shows_the_settings(client: TestClient) -> None:
     page = client.get("/trending/formula").text
     assert "2^(−age / half-life)" in page and "48 hours" in page
+
+
+@pytest.mark.parametrize(
+    ("reply", "said"),
+    [
+        (Reply(b"busy", status=503), "arXiv answered with an error (HTTP 503)"),
+        (Reply(b"<html>not a feed</html>"), "answer could not be read"),
+        (Reply(b"x" * 100, drop_after=10), "the connection to arXiv failed"),
+    ],
+)
+def test_a_failed_fetch_says_what_failed_not_where(
+    papers_store: PaperStore,
+    tmp_path: Path,
+    recorded_server: RecordedServer,
+    reply: Reply,
+    said: str,
+) -> None:
+    recorded_server.add("/api/query", reply)
+    with submit_client(papers_store, tmp_path, recorded_server) as client:
+        sign_in_directly(client, papers_store, "ada")
+        token = csrf_token(client, "/submit")
+        failed = client.post("/submit", data={"csrf_token": token, "paper": "2603.01234"})
+    assert failed.status_code == 400
+    assert said in failed.text and "Try again in a few minutes" in failed.text
+    assert "127.0.0.1" not in failed.text and "/api/query" not in failed.text
+    assert papers_store.get_paper("2603.01234") is None

@@ -1,0 +1,59 @@
+"""Requests that end early: a client hanging up mid-body, a shutdown cancelling a request.
+
+Neither is a server error, yet both reached uvicorn as exceptions and were logged as
+"Exception in ASGI application" with a traceback (log flooding). Here a hang-up ends
+the request with one debug line, and a request that ``paperfeed serve`` cancels after
+its shutdown grace answers 503 (try again shortly) if it had not answered yet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from starlette.requests import ClientDisconnect
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("paperfeed.web")
+STOPPING = b"paperfeed is restarting; try again in a moment.\n"
+
+
+class QuietEndings:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked_send)
+        except ClientDisconnect:
+            log.debug("client hung up before sending its whole request: %s", scope["path"])
+        except asyncio.CancelledError:
+            log.info("cancelled at shutdown: %s %s", scope["method"], scope["path"])
+            if not started:
+                await _stopping(send)
+
+
+async def _stopping(send: Send) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 503,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(STOPPING)).encode()),
+                (b"retry-after", b"5"),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": STOPPING})
