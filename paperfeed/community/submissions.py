@@ -19,6 +19,7 @@ from paperfeed.community.ratelimits import Limit, take
 from paperfeed.community.scoring import TrendingModel
 from paperfeed.community.settings import CommunitySettings
 from paperfeed.config import Settings
+from paperfeed.papers.clean import clean_paper
 from paperfeed.papers.ids import InvalidArxivId, parse_arxiv_id
 from paperfeed.papers.model import Paper
 from paperfeed.sources.arxiv_api import ArxivAPISource
@@ -131,7 +132,7 @@ def _store_new_paper(
             f"Papers can be submitted up to {community.submission_max_age_days} days after"
             f" their first version; {paper_id} first appeared on {first_version.isoformat()}."
         )
-    store.upsert_papers([paper], source=SOURCE)
+    store.upsert_papers([clean_paper(paper).paper], source=SOURCE)
 
 
 def what_failed(exc: SourceError) -> str:

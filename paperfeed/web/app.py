@@ -24,6 +24,7 @@ from paperfeed.security import TokenSigner, load_secret_key
 from paperfeed.store import PaperStore, open_store
 from paperfeed.web.cache import RenderCache
 from paperfeed.web.community import community_web_for
+from paperfeed.web.controls import CleanQueryStrings, printable
 from paperfeed.web.csrf import CSRFProtector
 from paperfeed.web.endings import QuietEndings
 from paperfeed.web.errors import install_error_handlers
@@ -65,6 +66,7 @@ def _templates() -> jinja2.Environment:
         lstrip_blocks=True,
         auto_reload=False,
         undefined=jinja2.StrictUndefined,
+        finalize=printable,  # no control character reaches a page
     )
     env.globals["version"] = __version__
     # Defaults for the community's template variables; signed-in renders override them.
@@ -144,6 +146,7 @@ def create_app(
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_middleware(QuietEndings)
+    app.add_middleware(CleanQueryStrings)
     app.add_middleware(CrossSiteGuard, public_url=state.public_url)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(HeadAsGet)
