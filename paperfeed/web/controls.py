@@ -1,10 +1,12 @@
 """Control characters never reach a page.
 
 NUL, escape sequences and C1 codes are invisible at best and break pages, logs and
-terminals at worst. They are dropped at the edges: from every query string as a
-request comes in (so no route, search or cache key ever sees them), from records as
-they are ingested (``paperfeed.papers.clean``), and, for anything stored before that,
-from every value a template prints.
+terminals at worst. They are dropped at the edges: from records as they are ingested
+(``paperfeed.papers.clean``), from every value a template prints (for anything stored
+before that), and from every query string as a request comes in, so no route, search
+or cache key ever sees them. In a query each one becomes a space rather than nothing:
+``graph%00networks`` stays two words, and a value keeps its length, so the limits the
+API documents (at most 300 characters, at least one) mean the same before and after.
 """
 
 from __future__ import annotations
@@ -21,14 +23,18 @@ _DROP: dict[int, None] = {code: None for code in range(0xA0) if CONTROL_CHARACTE
 
 
 def clean_query_string(raw: bytes) -> bytes:
-    """``raw`` with control characters dropped from every name and value (only when
+    """``raw`` with each control character in a name or value made a space (only when
     there are any: a clean query string is passed on byte for byte)."""
     if b"%" not in raw:
         return raw  # servers refuse raw control bytes in a request line
     pairs = parse_qsl(raw.decode("latin-1"), keep_blank_values=True)
     if not any(has_controls(name) or has_controls(value) for name, value in pairs):
         return raw
-    return urlencode([(drop_controls(n), drop_controls(v)) for n, v in pairs]).encode("ascii")
+    return urlencode([(_blank(n), _blank(v)) for n, v in pairs]).encode("ascii")
+
+
+def _blank(text: str) -> str:
+    return CONTROL_CHARACTERS.sub(" ", text)
 
 
 class CleanQueryStrings:
