@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from typing import Any
 
-from paperfeed.papers.model import Author, HFInfo, Paper
+from paperfeed.papers.model import Author, Paper
 
 # C0 controls but tab, line feed and carriage return; DEL; the C1 controls.
 CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -47,61 +48,59 @@ class CleanedPaper:
     abstract_cut_from: int | None = None  # the abstract's length, when it was cut
 
 
-def _optional(text: str | None) -> str | None:
-    return drop_controls(text) if text else text
+# The text fields of a record: (single strings, perhaps None; tuples of strings).
+_Fields = tuple[tuple[str, ...], tuple[str, ...]]
+_PAPER: _Fields = (
+    ("title", "abstract", "primary_category", "comments", "journal_ref", "doi", "license"),
+    ("categories", "code_links"),
+)
+_HF: _Fields = (
+    ("submitter", "ai_summary", "github_repo", "project_page", "organization", "thumbnail"),
+    ("ai_keywords",),
+)
 
 
-def _strings(values: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(drop_controls(v) for v in values)
+def _texts_of(record: object, fields: _Fields) -> list[str]:
+    singles, lists = fields
+    texts = [text for text in (getattr(record, name) for name in singles) if text]
+    for name in lists:
+        texts += getattr(record, name)
+    return texts
 
 
-def _clean_hf(hf: HFInfo) -> HFInfo:
-    return dataclasses.replace(
-        hf,
-        submitter=_optional(hf.submitter),
-        ai_summary=_optional(hf.ai_summary),
-        ai_keywords=_strings(hf.ai_keywords),
-        github_repo=_optional(hf.github_repo),
-        project_page=_optional(hf.project_page),
-        organization=_optional(hf.organization),
-        thumbnail=_optional(hf.thumbnail),
-    )
+def _cleaned(record: object, fields: _Fields) -> dict[str, Any]:
+    singles, lists = fields
+    changes: dict[str, Any] = {}
+    for name in singles:
+        text = getattr(record, name)
+        changes[name] = drop_controls(text) if text else text
+    for name in lists:
+        changes[name] = tuple(drop_controls(text) for text in getattr(record, name))
+    return changes
 
 
 def _texts(paper: Paper) -> list[str]:
-    texts = [paper.title, paper.abstract, *paper.categories, *paper.code_links]
-    texts += [t for t in (paper.comments, paper.journal_ref, paper.doi, paper.license) if t]
+    texts = _texts_of(paper, _PAPER)
     for author in paper.authors:
-        texts.append(author.name)
-        texts += author.affiliations
-    if paper.hf:
-        texts += [t for t in (paper.hf.submitter, paper.hf.ai_summary) if t]
-        texts += [t for t in (paper.hf.organization, paper.hf.github_repo) if t]
-        texts += [t for t in (paper.hf.project_page, paper.hf.thumbnail) if t]
-        texts += paper.hf.ai_keywords
-    return texts
+        texts += [author.name, *author.affiliations]
+    return texts + (_texts_of(paper.hf, _HF) if paper.hf else [])
 
 
 def clean_paper(paper: Paper) -> CleanedPaper:
     """The paper without control characters, its abstract capped (and by how much)."""
     if len(paper.abstract) <= MAX_ABSTRACT_CHARS and not has_controls(" ".join(_texts(paper))):
         return CleanedPaper(paper)  # nearly every paper: nothing to rebuild
-    abstract = drop_controls(paper.abstract)
+    changes = _cleaned(paper, _PAPER)
+    abstract = changes.pop("abstract")
     cut_from = len(abstract) if len(abstract) > MAX_ABSTRACT_CHARS else None
     cleaned = dataclasses.replace(
         paper,
-        title=drop_controls(paper.title),
+        **changes,
         abstract=cut_text(abstract, MAX_ABSTRACT_CHARS),
         authors=tuple(
-            Author(drop_controls(a.name), _strings(a.affiliations)) for a in paper.authors
+            Author(drop_controls(a.name), tuple(drop_controls(x) for x in a.affiliations))
+            for a in paper.authors
         ),
-        categories=_strings(paper.categories),
-        primary_category=_optional(paper.primary_category),
-        comments=_optional(paper.comments),
-        journal_ref=_optional(paper.journal_ref),
-        doi=_optional(paper.doi),
-        license=_optional(paper.license),
-        code_links=_strings(paper.code_links),
-        hf=_clean_hf(paper.hf) if paper.hf else None,
+        hf=dataclasses.replace(paper.hf, **_cleaned(paper.hf, _HF)) if paper.hf else None,
     )
     return CleanedPaper(cleaned, cut_from)

@@ -12,10 +12,11 @@ import asyncio
 import logging
 
 from starlette.requests import ClientDisconnect
+from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("paperfeed.web")
-STOPPING = b"paperfeed is restarting; try again in a moment.\n"
+STOPPING = "paperfeed is restarting; try again in a moment.\n"
 
 
 class QuietEndings:
@@ -40,20 +41,5 @@ class QuietEndings:
         except asyncio.CancelledError:
             log.info("cancelled at shutdown: %s %s", scope["method"], scope["path"])
             if not started:
-                await _stopping(send)
-
-
-async def _stopping(send: Send) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 503,
-            "headers": [
-                (b"content-type", b"text/plain; charset=utf-8"),
-                (b"content-length", str(len(STOPPING)).encode()),
-                (b"retry-after", b"5"),
-                (b"connection", b"close"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": STOPPING})
+                headers = {"Retry-After": "5", "Connection": "close"}
+                await PlainTextResponse(STOPPING, 503, headers)(scope, receive, send)
