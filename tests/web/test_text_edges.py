@@ -1,7 +1,7 @@
 """What pages and feeds carry of hostile text: no control characters, bounded abstracts.
 
 The papers here are stored directly, as records stored before ingest cleaned them
-would be: pages must hold up on their own.
+would be: pages must hold up on their own. (No NUL in them: PostgreSQL never stored one.)
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ def hostile_client(store: PaperStore, settings: Settings) -> Iterator[TestClient
         [
             make_paper(
                 "2603.01001",
-                title="Graph\x00 Networks \x1b[31mred\x1b[0m\x85",
-                abstract="Flows \x00with\x07 bells \x9b and whistles.",
+                title="Graph\x01 Networks \x1b[31mred\x1b[0m\x85",
+                abstract="Flows \x02with\x07 bells \x9b and whistles.",
                 announced=DAY,
             ),
             make_paper("2603.01002", title="Normalizing flows at length", abstract=HUGE,
