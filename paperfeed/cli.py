@@ -264,6 +264,8 @@ def _hf_signals(settings: Settings) -> Callable[[PaperStore], None]:
 
 
 def _report(report: IngestReport, as_json: bool) -> None:
+    for warning in report.warnings():
+        click.echo(f"Warning: {warning}", err=True)
     if as_json:
         _print_json(report.to_json())
         return
