@@ -238,6 +238,8 @@ def _finish_derived_work(store: PaperStore, settings: Settings) -> DerivedReport
 
 
 def _report(report: IngestReport, as_json: bool) -> None:
+    for warning in report.warnings():
+        click.echo(f"Warning: {warning}", err=True)
     if as_json:
         _print_json(report.to_json())
         return

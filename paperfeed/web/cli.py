@@ -93,4 +93,7 @@ def serve(
             # from X-Forwarded-* only when the peer is a proxy the settings name.
             proxy_headers=bool(trusted_proxies),
             forwarded_allow_ips=trusted_proxies or None,
+            # After SIGTERM, requests still running (a client trickling its body, a
+            # submission waiting on arXiv) get this long, then are cancelled.
+            timeout_graceful_shutdown=max(0, int(settings.get("web_shutdown_grace"))),
         )

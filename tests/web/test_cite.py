@@ -50,7 +50,7 @@ def test_unknown_and_malformed_ids(client: TestClient) -> None:
     assert missing.status_code == 404
     assert "no paper 2603.09999" in missing.text
     assert "content-disposition" not in missing.headers
-    assert client.get("/papers/nonsense.ris").status_code == 400
+    assert client.get("/papers/nonsense.ris").status_code == 422
 
 
 def test_paper_page_shows_the_reference_bibtex_and_download_links(client: TestClient) -> None:

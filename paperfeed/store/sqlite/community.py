@@ -16,6 +16,7 @@ from paperfeed.store.community import (
     HFReading,
     MarkKind,
     NewMark,
+    PublicName,
     RateCheck,
     RepoCheck,
     RepoState,
@@ -219,13 +220,13 @@ class SQLiteCommunityStore(RankedTrending, CommunityStore):
         )
         return [row[0] for row in rows]
 
-    def upvoters(self, paper_id: str, *, limit: int) -> list[str]:
+    def upvoters(self, paper_id: str, *, limit: int) -> list[PublicName]:
         rows = self._pool.get().execute(
-            "SELECT a.display_name FROM paper_marks m JOIN accounts a ON a.id = m.account_id"
+            "SELECT a.id, a.display_name FROM paper_marks m JOIN accounts a ON a.id = m.account_id"
             " WHERE m.paper_id = ? AND m.kind = 'upvote' ORDER BY m.created_at DESC LIMIT ?",
             (paper_id, limit),
         )
-        return [row[0] for row in rows]
+        return [PublicName(row[0], row[1]) for row in rows]
 
     def record_submission(self, paper_id: str, account_id: int) -> bool:
         with self._pool.write() as conn:
@@ -242,7 +243,7 @@ class SQLiteCommunityStore(RankedTrending, CommunityStore):
         row = (
             self._pool.get()
             .execute(
-                "SELECT s.paper_id, a.display_name, s.submitted_at FROM submissions s"
+                "SELECT s.paper_id, a.display_name, s.submitted_at, a.id FROM submissions s"
                 " LEFT JOIN accounts a ON a.id = s.account_id WHERE s.paper_id = ?",
                 (paper_id,),
             )
@@ -252,7 +253,7 @@ class SQLiteCommunityStore(RankedTrending, CommunityStore):
             return None
         submitted = _time(row[2])
         assert submitted is not None
-        return Submission(row[0], row[1], submitted)
+        return Submission(row[0], row[1], submitted, row[3])
 
     # -- trending -----------------------------------------------------------------------
 

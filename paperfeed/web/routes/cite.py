@@ -4,20 +4,23 @@ what the paper page's "Cite" section shows."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
 from paperfeed.citations import FORMATS, cite
 from paperfeed.papers.ids import InvalidArxivId, parse_arxiv_id
 from paperfeed.store.base import StoredPaper
 from paperfeed.web.cache import Rendered
-from paperfeed.web.params import BadRequest
+from paperfeed.web.params import PAPER_ID_PATTERN, BadRequest
 from paperfeed.web.responses import API_CACHE, cached
 from paperfeed.web.state import web_state
 
 router = APIRouter(tags=["citations"])
+
+# The pattern is in the OpenAPI document, so a client knows which ids are served.
+CitedId = Annotated[str, Path(pattern=PAPER_ID_PATTERN, description="An arXiv id.")]
 
 # URL suffix -> citation format, in the order the page lists them.
 DOWNLOADS = {"bib": "bibtex", "ris": "ris", "json": "csl-json"}
@@ -44,12 +47,17 @@ def cite_section(stored: StoredPaper) -> CiteSection:
     )
 
 
+# Errors on these URLs are pages, as anywhere outside /api.
+_PAGE: dict[str, Any] = {"content": {"text/html": {}}}
+
+
 def _responses(format_name: str) -> dict[int | str, dict[str, Any]]:
     media_type = FORMATS[format_name].media_type.split(";")[0]
     return {
         200: {"content": {media_type: {}}, "description": f"{FORMATS[format_name].label} file"},
-        400: {"description": "Not an arXiv identifier"},
-        404: {"description": "No such paper"},
+        400: {"description": "Not an arXiv identifier the store can hold", **_PAGE},
+        404: {"description": "No such paper", **_PAGE},
+        422: {"description": "Not an arXiv identifier", **_PAGE},
     }
 
 
@@ -84,12 +92,12 @@ async def _download(request: Request, paper_id: str, suffix: str) -> Response:
 @router.get(
     "/papers/{paper_id:path}.bib", summary="BibTeX of one paper", responses=_responses("bibtex")
 )
-async def bibtex_file(request: Request, paper_id: str) -> Response:
+async def bibtex_file(request: Request, paper_id: CitedId) -> Response:
     return await _download(request, paper_id, "bib")
 
 
 @router.get("/papers/{paper_id:path}.ris", summary="RIS of one paper", responses=_responses("ris"))
-async def ris_file(request: Request, paper_id: str) -> Response:
+async def ris_file(request: Request, paper_id: CitedId) -> Response:
     return await _download(request, paper_id, "ris")
 
 
@@ -98,5 +106,5 @@ async def ris_file(request: Request, paper_id: str) -> Response:
     summary="CSL-JSON of one paper",
     responses=_responses("csl-json"),
 )
-async def csl_json_file(request: Request, paper_id: str) -> Response:
+async def csl_json_file(request: Request, paper_id: CitedId) -> Response:
     return await _download(request, paper_id, "json")
