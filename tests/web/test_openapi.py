@@ -58,5 +58,6 @@ def test_schemathesis_finds_nothing_the_document_does_not_declare(
             timeout=600,
             check=False,
         )
-    assert run.returncode == 0, run.stdout[-8000:] + run.stderr[-2000:]
+    server_log = server.stderr.decode("utf-8", "replace")[-4000:]
+    assert run.returncode == 0, run.stdout[-8000:] + run.stderr[-2000:] + server_log
     assert " passed" in run.stdout
