@@ -43,6 +43,8 @@ from paperfeed.store import PaperFilter, PaperStore, open_store
         "digest": "paperfeed.digest.cli:digest",
         "trending": "paperfeed.community.cli:trending",
         "github": "paperfeed.community.cli:github",
+        "cite": "paperfeed.citations.cli:cite_command",
+        "mcp": "paperfeed.mcp.cli:mcp_command",
     },
 )
 @click.version_option(__version__, prog_name="paperfeed")
@@ -176,11 +178,16 @@ def db_migrate(as_json: bool) -> None:
 @click.pass_context
 def run(ctx: click.Context, no_serve: bool) -> None:
     """The main job: prepare the store (demo corpus when empty), then serve the web app."""
-    store = app_context().store()
-    if store.count_papers() == 0:
-        from paperfeed.ingest.cli import load_demo_corpus
+    from paperfeed.demo import demo_pending
+    from paperfeed.ingest.cli import finish_derived, load_demo_corpus
 
-        load_demo_corpus(store, app_context().settings)
+    app = app_context()
+    store = app.store()
+    if demo_pending(store):
+        click.echo("empty store: loading the demo (a recorded day, played back as today)")
+        load_demo_corpus(store, app.settings)
+        click.echo("indexing the demo for search")
+    finish_derived(store, app.settings)
     day = store.latest_day()
     if day is None:
         click.echo("no papers yet")

@@ -34,14 +34,16 @@ def invoke(cli: CliRunner, *args: str) -> Result:
 def test_run_loads_the_demo_once_and_shows_the_latest_day(cli: CliRunner) -> None:
     first = invoke(cli, "run", "--no-serve")
     assert first.exit_code == 0, first.output
-    assert "loading the demo corpus" in first.output
-    assert "Papers of 2026-07-01" in first.output
+    assert "loading the demo" in first.output
+    assert "Hugging Face daily papers of 2026-06-12" in first.output
+    assert "Papers of 2026-06-12" in first.output
     second = invoke(cli, "run", "--no-serve")
-    assert "loading the demo corpus" not in second.output
+    assert "loading the demo" not in second.output
     stats = json.loads(invoke(cli, "stats", "--json").output)
-    assert stats["papers"] == 282
-    assert stats["latest_day"] == "2026-07-01"
-    assert stats["by_source"] == {"jsonl": 282}
+    assert stats["papers"] == 344
+    assert stats["with_hf"] == 30
+    assert stats["latest_day"] == "2026-06-12"
+    assert stats["by_source"] == {"jsonl": 344, "hf-daily": 30}
 
 
 def test_papers_show_and_list(cli: CliRunner) -> None:
@@ -54,8 +56,8 @@ def test_papers_show_and_list(cli: CliRunner) -> None:
     assert data["id"] == "2112.12345"
     assert data["links"]["abs"] == "https://arxiv.org/abs/2112.12345"
     assert data["authors"][0] == {"name": "Ziwei Zhang"}
-    listed = json.loads(invoke(cli, "papers", "list", "--date", "2026-07-01", "--json").output)
-    assert listed and all(p["announced"] == "2026-07-01" for p in listed)
+    listed = json.loads(invoke(cli, "papers", "list", "--date", "2026-06-12", "--json").output)
+    assert listed and all(p["announced"] == "2026-06-12" for p in listed)
     by_category = json.loads(
         invoke(cli, "papers", "list", "--category", "cs.CL", "--limit", "3", "--json").output
     )
@@ -81,7 +83,7 @@ def test_bad_database_url_is_a_clear_error(cli: CliRunner) -> None:
 def test_db_option_after_the_command(cli: CliRunner, new_store_url: Callable[[str], str]) -> None:
     other = new_store_url("other.db")
     invoke(cli, "ingest", "demo", "--no-embed", "--db", other)
-    assert json.loads(invoke(cli, "stats", "--json", "--db", other).output)["papers"] == 282
+    assert json.loads(invoke(cli, "stats", "--json", "--db", other).output)["papers"] == 344
     assert json.loads(invoke(cli, "stats", "--json").output)["papers"] == 0
 
 

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from paperfeed.community.errors import CommunityError
+from paperfeed.community.names import name_from_email
 from paperfeed.community.ratelimits import Limit, subject_digest, take
 from paperfeed.community.settings import CommunitySettings
 from paperfeed.mail import (
@@ -51,10 +52,6 @@ class SignInLink:
     url: str
     nonce: str
     message_key: str
-
-
-def default_display_name(email: str) -> str:
-    return email.split("@", 1)[0][:40]
 
 
 def request_signin(
@@ -132,7 +129,7 @@ def complete_signin(
     expires = now + timedelta(minutes=community.signin_link_minutes)
     if not store.use_signin_nonce(str(payload.get("n")), expires, now):
         raise SignInError("This sign-in link was already used: ask for a new one.")
-    account, _ = store.get_or_create_account(email, default_display_name(email))
+    account, _ = store.get_or_create_account(email, name_from_email(email))
     return account
 
 

@@ -45,12 +45,6 @@ class SubscribeResult:
     confirmation_queued: bool
 
 
-@dataclass(frozen=True, slots=True)
-class ConfirmResult:
-    subscriber: Subscriber
-    already: bool  # the link had been used (the subscription is confirmed all the same)
-
-
 def deliverable_address(email: str) -> str:
     """The address normalised and lower-cased, or ``SubscriptionError`` if paperfeed would
     not (or could not safely) send to it. Syntax only: no DNS look-up."""
@@ -111,8 +105,10 @@ class SubscriptionService:
         queued = enqueue(self.store, message, self.settings.mail, now=moment).queued
         return SubscribeResult(subscriber, created, queued)
 
-    def confirm(self, token: str, *, now: datetime | None = None) -> ConfirmResult:
-        """Confirm the subscription a confirmation link names (once per link)."""
+    def confirm(self, token: str, *, now: datetime | None = None) -> Subscriber:
+        """Confirm the subscription a confirmation link names. A link works once: used
+        again it is refused, whatever the subscription's state, so an old mail cannot
+        be turned into a fresh manage link."""
         claim = self.links.check_confirm(token)
         subscriber = self.store.get_subscriber_by_id(claim.subscriber_id)
         if subscriber is None:
@@ -123,12 +119,15 @@ class SubscriptionService:
         )
         if not fresh:
             if subscriber.status == "confirmed":
-                return ConfirmResult(subscriber, already=True)
+                raise LinkError(
+                    "This link was already used: it works once. The subscription is"
+                    " confirmed; every digest links to its settings."
+                )
             raise LinkError("This link was already used. Subscribe again for a new one.")
         confirmed = self.store.confirm_subscriber(subscriber.id, moment)
         assert confirmed is not None
         self.store.clear_suppression(confirmed.email)
-        return ConfirmResult(confirmed, already=False)
+        return confirmed
 
     def subscriber_for(self, purpose: str, token: str) -> Subscriber:
         """The subscriber a manage or unsubscribe link names."""

@@ -1,8 +1,9 @@
 """``paperfeed ingest``: bring papers in from arXiv, Hugging Face or a JSON Lines file.
 
 Each command exits 0 when something new or changed arrived and 3 when nothing did, so
-cron can skip the work that follows an empty run. After a run that changed something,
-the keyword index catches up and the new papers are embedded.
+cron can skip the work that follows an empty run. After every run the derived work
+catches up from the store's own state (keyword index, Hugging Face signals, vectors),
+including what an earlier, killed run left.
 """
 
 from __future__ import annotations
@@ -10,19 +11,22 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 import click
 
 from paperfeed.cli_context import PaperfeedGroup, app_context, db_option, print_json, setting_help
 from paperfeed.config import Settings
+from paperfeed.derived import DerivedReport, finish_derived_work
 from paperfeed.ingest.run import IngestReport, run_ingest
 from paperfeed.papers.ids import parse_arxiv_id
 from paperfeed.sources.base import Page, Source
 from paperfeed.sources.http import PoliteClient
 from paperfeed.store import PaperStore, UpsertResult
+
+if TYPE_CHECKING:
+    from paperfeed.demo import DemoReport
 
 EXIT_NOTHING_NEW = 3
 F = TypeVar("F", bound=Callable[..., Any])
@@ -82,67 +86,40 @@ def _progress(label: str) -> Iterator[Callable[[Page, UpsertResult], None]]:
         yield update
 
 
-def _run_source(
-    source: Source,
-    *,
-    restart: bool,
-    as_json: bool,
-    after: Callable[[PaperStore], None] | None = None,
-) -> None:
-    """Ingest, then run ``after`` (derived data) when something changed; exit 3 if nothing."""
+def _run_source(source: Source, *, restart: bool, as_json: bool) -> None:
+    """Ingest, finish the derived work (also what an earlier, killed run left), report;
+    exit 3 if nothing new arrived."""
     app = app_context()
     with _progress(f"ingest {source.name}") as on_page:
         report = run_ingest(app.store(), source, restart=restart, on_page=on_page)
-    if report.changed and after is not None:
-        after(app.store())
-    if report.changed:
-        _index_keywords(app.store(), app.settings)
-    if report.changed and not click.get_current_context().meta.get("no_embed"):
-        _embed_new_papers(app.store(), app.settings)
+    derived = finish_derived(app.store(), app.settings)
     _report(report, as_json)
+    if not report.changed and derived.did_work:
+        click.echo(
+            f"finished what an earlier run left: {derived.keyword_changes:,} keyword changes,"
+            f" {derived.hf_rows:,} Hugging Face rows, {derived.embedded:,} papers embedded",
+            err=True,
+        )
     if not report.changed:
         sys.exit(EXIT_NOTHING_NEW)
 
 
-def _index_keywords(store: PaperStore, settings: Settings) -> None:
-    """Bring the keyword index beside the store up to date (no model needed)."""
-    from paperfeed.search import SearchService
-
-    service = SearchService(store, settings)
-    try:
-        service.update_keyword_index()
-    finally:
-        service.close()
-
-
-def _embed_new_papers(store: PaperStore, settings: Settings) -> None:
-    """Embed and index what is not yet; a missing model only warns (search falls back)."""
-    from paperfeed.search import SearchError
-    from paperfeed.search.indexing import index_after_ingest
-
-    try:
-        index_after_ingest(store, settings)
-    except SearchError as exc:
-        click.echo(f"Warning: papers not embedded ({exc}); run `paperfeed index update`", err=True)
-
-
-def _hf_signals(settings: Settings) -> Callable[[PaperStore], None]:
-    """Feed Hugging Face upvotes and stars into the trending score after an hf-daily run."""
-
-    def feed(store: PaperStore) -> None:
-        from paperfeed.community.hf_signals import import_hf_signals
-        from paperfeed.community.ranking import ensure_params
-        from paperfeed.community.settings import CommunitySettings
-
-        community = CommunitySettings.from_settings(settings)
-        model = community.trending_model()
-        ensure_params(store, model)
-        import_hf_signals(store, community, model)
-
-    return feed
+def finish_derived(store: PaperStore, settings: Settings) -> DerivedReport:
+    """The keyword index, trending signals and vectors brought up to date from the store's
+    own state; a missing model only warns (search falls back)."""
+    embed = not click.get_current_context().meta.get("no_embed")
+    derived = finish_derived_work(store, settings, embed=embed)
+    if derived.embed_error:
+        click.echo(
+            f"Warning: papers not embedded ({derived.embed_error}); run `paperfeed index update`",
+            err=True,
+        )
+    return derived
 
 
 def _report(report: IngestReport, as_json: bool) -> None:
+    for warning in report.warnings():
+        click.echo(f"Warning: {warning}", err=True)
     if as_json:
         print_json(report.to_json())
         return
@@ -289,7 +266,7 @@ def ingest_hf_daily(
             base_url=settings.get("hf_url"),
             client=client,
         )
-        _run_source(source, restart=restart, as_json=as_json, after=_hf_signals(settings))
+        _run_source(source, restart=restart, as_json=as_json)
 
 
 @ingest.command("jsonl")
@@ -312,22 +289,27 @@ def ingest_jsonl(
 @ingest.command("demo")
 @ingest_options
 def ingest_demo(restart: bool, as_json: bool) -> None:
-    """Load the bundled demo corpus (282 real arXiv papers)."""
-    _run_source(demo_source(), restart=restart, as_json=as_json)
+    """Load the bundled demo: 344 real arXiv papers and a recorded Hugging Face day."""
+    app = app_context()
+    report = load_demo_corpus(app.store(), app.settings, restart=restart, as_json=as_json)
+    finish_derived(app.store(), app.settings)
+    if not report.changed:
+        sys.exit(EXIT_NOTHING_NEW)
 
 
-def demo_source() -> Source:
-    """The demo corpus bundled with the package."""
-    from paperfeed.sources.jsonl import JSONLSource
+def load_demo_corpus(
+    store: PaperStore, settings: Settings, *, restart: bool = False, as_json: bool = False
+) -> DemoReport:
+    """Load the bundled demo and say what it stored (``ingest demo``, ``paperfeed run``)."""
+    from paperfeed.demo import RECORDED_DAY, load_demo
 
-    path = Path(str(resources.files("paperfeed.demo").joinpath("papers.jsonl.gz")))
-    return JSONLSource(path)
-
-
-def load_demo_corpus(store: PaperStore, settings: Settings) -> None:
-    """Fill an empty store with the demo corpus, indexed and embedded (``paperfeed run``)."""
-    click.echo("empty store: loading the demo corpus")
-    _report(run_ingest(store, demo_source()), as_json=False)
-    _index_keywords(store, settings)
-    click.echo("embedding the demo corpus for semantic search")
-    _embed_new_papers(store, settings)
+    report = load_demo(store, settings, restart=restart)
+    _report(report.papers, as_json)
+    if not as_json:
+        click.echo(
+            f"Hugging Face daily papers of {RECORDED_DAY}: {report.hugging_face.changed} stored"
+            f" with their upvotes, summaries and repositories; {report.trending_rows} papers'"
+            " upvotes and stars count from"
+            f" {report.first_load_at:%Y-%m-%d %H:%M} UTC (the recorded day played back as today)"
+        )
+    return report

@@ -130,6 +130,12 @@ class PaperRecords(Protocol):
         """Forget a checkpoint so the next run starts from the beginning."""
 
     @abstractmethod
+    def set_first_seen(self, arrivals: Mapping[str, datetime], *, stored_since: datetime) -> int:
+        """Set when papers first arrived, for those first stored at ``stored_since`` or
+        later (an earlier arrival is a fact and stays): the bundled demo replays its
+        own timeline with it. Returns how many papers changed."""
+
+    @abstractmethod
     def get_paper(self, paper_id: str) -> StoredPaper | None:
         """One paper by canonical arXiv id."""
 

@@ -104,6 +104,15 @@ class Submission:
     paper_id: str
     display_name: str | None
     submitted_at: datetime
+    account_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PublicName:
+    """How an account appears to others: its name, and its number that tells it apart."""
+
+    account_id: int
+    display_name: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,8 +228,8 @@ class CommunityStore(Protocol):
         """Paper ids this account marked, most recent first (the reading list)."""
 
     @abstractmethod
-    def upvoters(self, paper_id: str, *, limit: int) -> list[str]:
-        """Display names of the accounts that upvoted a paper, most recent first."""
+    def upvoters(self, paper_id: str, *, limit: int) -> list[PublicName]:
+        """The accounts that upvoted a paper, most recent first."""
 
     @abstractmethod
     def record_submission(self, paper_id: str, account_id: int) -> bool:

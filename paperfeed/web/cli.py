@@ -50,10 +50,12 @@ def serve(
         value = settings.get(setting.name)
         if value not in (None, ""):
             os.environ[setting.env] = str(value)
+    from paperfeed.derived import finish_in_background
     from paperfeed.store import open_store
     from paperfeed.store.sqlite.checkpointer import wal_checkpointing
 
     open_store(settings.database_url).close()  # migrate once, before any worker starts
+    finish_in_background(settings)  # what a killed ingest left: indexes, signals, vectors
     trusted_proxies = [
         address.strip()
         for address in str(settings.get("web_trusted_proxies") or "").split(",")
@@ -79,4 +81,7 @@ def serve(
             # from X-Forwarded-* only when the peer is a proxy the settings name.
             proxy_headers=bool(trusted_proxies),
             forwarded_allow_ips=trusted_proxies or None,
+            # After SIGTERM, requests still running (a client trickling its body, a
+            # submission waiting on arXiv) get this long, then are cancelled.
+            timeout_graceful_shutdown=max(0, int(settings.get("web_shutdown_grace"))),
         )

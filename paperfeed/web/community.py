@@ -7,6 +7,7 @@ buttons and a form token, so it is rendered for them alone and never cached.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -47,14 +48,17 @@ class CommunityWeb:
     fetch: PaperFetcher
 
 
-def community_web_for(settings: Settings, signer: TokenSigner) -> CommunityWeb:
+def community_web_for(
+    settings: Settings, signer: TokenSigner, stopping: threading.Event
+) -> CommunityWeb:
+    """``stopping`` is set when the app shuts down: submissions stop asking arXiv."""
     community = CommunitySettings.from_settings(settings)
     return CommunityWeb(
         settings=community,
         model=community.trending_model(),
         signer=signer,
         mail=MailSettings.from_settings(settings),
-        fetch=arxiv_fetcher(settings),
+        fetch=arxiv_fetcher(settings, stopping),
     )
 
 

@@ -4,12 +4,12 @@ once, at the right time, and only what was gained."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from click.testing import CliRunner
 
 from paperfeed.community.cli import trending
-from paperfeed.community.hf_signals import import_hf_signals
+from paperfeed.community.hf_signals import Replay, import_hf_signals
 from paperfeed.community.scoring import TrendingModel
 from paperfeed.community.settings import CommunitySettings
 from paperfeed.community.trending_ranking import trending_rows
@@ -67,3 +67,23 @@ def test_the_cli_imports_and_lists(store: PaperStore, store_url: str) -> None:
     assert imported.exit_code == 0 and "3 upvotes gained" in imported.output
     listed = runner.invoke(trending, ["--db", store_url, "--window", "all"])
     assert "2603.01003" in listed.output and "3.000" in listed.output
+
+
+def test_a_replayed_day_moves_only_its_own_papers_signals(
+    store: PaperStore, community: CommunitySettings, model: TrendingModel
+) -> None:
+    """The demo plays a recorded day back later; a paper it did not record, read in the
+    same pass, counts as usual."""
+    store.upsert_papers([hf_paper(12, 40)], source="hf-daily")  # type: ignore[list-item]
+    other = make_paper("2603.01002", hf=make_hf(upvotes=5, featured_on=FEATURED))
+    store.upsert_papers([other], source="hf-daily")
+    recorded_at = datetime(2026, 3, 12, 12, tzinfo=UTC)
+    shift = timedelta(days=100)
+    replay = Replay(frozenset({"2603.01001"}), recorded_at, shift)
+    report = import_hf_signals(store, community, model, replay)
+    assert (report.papers, report.upvotes, report.repos) == (2, 17, 1)
+    played = {s.kind: s.at for s in store.paper_signals("2603.01001")}
+    assert played["hf_upvote"] == (recorded_at + shift).timestamp()
+    assert played["star"] <= (recorded_at + shift).timestamp()  # the listing day, moved
+    featured_noon = datetime(2026, 3, 12, 12, tzinfo=UTC).timestamp()
+    assert [s.at for s in store.paper_signals("2603.01002")] == [featured_noon]

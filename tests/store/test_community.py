@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from paperfeed.community.scoring import TrendingModel
 from paperfeed.community.trending_ranking import trending_ids, trending_rows
 from paperfeed.store import PaperStore
-from paperfeed.store.community import WINDOWS, Account, NewMark, RateCheck, Signal
+from paperfeed.store.community import WINDOWS, Account, NewMark, PublicName, RateCheck, Signal
 from paperfeed.store.logsum import merge_log_terms
 from tests.community.conftest import community_settings, fill_papers, new_account
 
@@ -86,7 +86,9 @@ def test_deleting_an_account_keeps_anonymous_counts(
     papers_store.record_submission("2603.01001", ada.id)
     papers_store.create_session("digest", ada.id, datetime.now(UTC) + timedelta(days=1))
     before = trending_rows(papers_store, ["2603.01001"], model)["2603.01001"]
-    assert papers_store.upvoters("2603.01001", limit=5) == ["ada"]
+    assert papers_store.upvoters("2603.01001", limit=5) == [PublicName(ada.id, "ada")]
+    found = papers_store.get_submission("2603.01001")
+    assert found is not None and (found.display_name, found.account_id) == ("ada", ada.id)
 
     assert papers_store.delete_account(ada.id)
     assert papers_store.get_account(ada.id) is None
@@ -95,6 +97,7 @@ def test_deleting_an_account_keeps_anonymous_counts(
     assert papers_store.upvoters("2603.01001", limit=5) == []
     submission = papers_store.get_submission("2603.01001")
     assert submission is not None and submission.display_name is None
+    assert submission.account_id is None
     assert trending_rows(papers_store, ["2603.01001"], model)["2603.01001"] == before
 
 

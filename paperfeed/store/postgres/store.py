@@ -24,6 +24,7 @@ from paperfeed.store.community import MarkKind, NewMark
 from paperfeed.store.database import Transaction
 from paperfeed.store.postgres.connection import PostgresPool, lock_key
 from paperfeed.store.postgres.database import PostgresDatabase, PostgresTransaction
+from paperfeed.store.postgres.pgvector import require_pgvector
 from paperfeed.store.postgres.search import PostgresSearchStore
 from paperfeed.store.rows import authors_json, dumps
 from paperfeed.store.tables.community import CommunityTables
@@ -108,6 +109,10 @@ class PostgresPaperStore(
     def _run_script(self, tx: Transaction, script: str) -> None:
         if script.strip():  # bytes: run as written, no placeholders
             cast(PostgresTransaction, tx).conn.execute(script.encode())
+
+    def _check_server(self, tx: Transaction) -> None:
+        # Refused by name before anything is applied, rather than at the first ingest.
+        require_pgvector(tx)
 
     def _insert_marks(
         self, tx: Transaction, kind: MarkKind, marks: Sequence[NewMark]

@@ -16,6 +16,7 @@ from paperfeed.store.community import (
     HFReading,
     MarkKind,
     NewMark,
+    PublicName,
     RateCheck,
     RepoCheck,
     RepoState,
@@ -225,13 +226,13 @@ class CommunityTables(TrendingTables):
         )
         return [row["paper_id"] for row in rows]
 
-    def upvoters(self, paper_id: str, *, limit: int) -> list[str]:
+    def upvoters(self, paper_id: str, *, limit: int) -> list[PublicName]:
         rows = self._db.all(
-            "SELECT a.display_name FROM paper_marks m JOIN accounts a ON a.id = m.account_id"
+            "SELECT a.id, a.display_name FROM paper_marks m JOIN accounts a ON a.id = m.account_id"
             " WHERE m.paper_id = ? AND m.kind = 'upvote' ORDER BY m.created_at DESC LIMIT ?",
             (paper_id, limit),
         )
-        return [row["display_name"] for row in rows]
+        return [PublicName(row["id"], row["display_name"]) for row in rows]
 
     def record_submission(self, paper_id: str, account_id: int) -> bool:
         now = _now()
@@ -248,13 +249,19 @@ class CommunityTables(TrendingTables):
 
     def get_submission(self, paper_id: str) -> Submission | None:
         row = self._db.one(
-            "SELECT s.paper_id, a.display_name, s.submitted_at FROM submissions s"
-            " LEFT JOIN accounts a ON a.id = s.account_id WHERE s.paper_id = ?",
+            "SELECT s.paper_id, a.display_name, s.submitted_at, a.id AS account_id"
+            " FROM submissions s LEFT JOIN accounts a ON a.id = s.account_id"
+            " WHERE s.paper_id = ?",
             (paper_id,),
         )
         if row is None:
             return None
-        return Submission(row["paper_id"], row["display_name"], stored_moment(row["submitted_at"]))
+        return Submission(
+            row["paper_id"],
+            row["display_name"],
+            stored_moment(row["submitted_at"]),
+            row["account_id"],
+        )
 
     # -- code and Hugging Face ----------------------------------------------------------
 

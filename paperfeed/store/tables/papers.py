@@ -92,6 +92,10 @@ class PaperTables:
         """Run one migration script (several statements, no parameters)."""
         raise NotImplementedError
 
+    def _check_server(self, tx: Transaction) -> None:
+        """Raise ``StoreError`` if the server lacks what the schema needs, before any
+        migration is applied (so a refusal leaves nothing half-migrated)."""
+
     # -- migrations -------------------------------------------------------------------
 
     def _applied(self, tx: Transaction) -> dict[int, datetime | None]:
@@ -111,6 +115,7 @@ class PaperTables:
     def migrate(self) -> list[Migration]:
         scripts = load_migrations(self._engine)
         known = max((s.version for s in scripts), default=0)
+        self._db.read(self._check_server)
         done: list[Migration] = []
         for script in scripts:
 
@@ -197,6 +202,11 @@ class PaperTables:
     def reset_checkpoint(self, key: str) -> None:
         sql = "DELETE FROM checkpoints WHERE key = ?"
         self._db.write(lambda tx: tx.execute(sql, (key,)), serial=True)
+
+    def set_first_seen(self, arrivals: Mapping[str, datetime], *, stored_since: datetime) -> int:
+        rows = [(when, paper_id, stored_since) for paper_id, when in arrivals.items()]
+        sql = "UPDATE papers SET first_seen_at = ? WHERE id = ? AND first_seen_at >= ?"
+        return self._db.write(lambda tx: max(tx.executemany(sql, rows).rowcount, 0), serial=True)
 
     # -- reads ------------------------------------------------------------------------
 

@@ -29,9 +29,15 @@ def period_filter(period: Period, category: str | None = None) -> PaperFilter:
 
 
 def list_period(
-    store: PaperRecords, period: Period, *, limit: int, offset: int, order: ListOrder = "upvotes"
+    store: PaperRecords,
+    period: Period,
+    *,
+    limit: int,
+    offset: int,
+    order: ListOrder = "upvotes",
+    category: str | None = None,
 ) -> PeriodListing:
-    where = period_filter(period)
+    where = period_filter(period, category)
     papers = store.list_papers(where, limit=limit, offset=offset, order=order)
     total = store.count_papers(where)
     if period.kind == "day":
