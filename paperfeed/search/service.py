@@ -68,6 +68,17 @@ class SearchHit:
 
 
 @dataclass(frozen=True)
+class Readiness:
+    """What ``SearchService.prepare`` loaded: the generation whose model and vector
+    index now answer (``None``: keyword results only, ``reason`` says why), and how
+    many seconds loading took."""
+
+    generation: str | None
+    seconds: float
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
 class SearchResults:
     query: str
     hits: list[SearchHit]
@@ -205,6 +216,32 @@ class SearchService:
             )
         return self._indexes[generation]
 
+    def prepare(self) -> Readiness:
+        """Load now what the first search would wait for: the keyword index, and the
+        active generation's model (warmed by one embedding) and vector index.
+
+        A server calls this before it accepts requests, so its first search is already
+        hybrid. Never raises: without a usable model or semantic index, searches answer
+        with keyword results and ``reason`` says why.
+        """
+        start = time.perf_counter()
+        if not self.store.searches_keywords():
+            self.keyword_index().document_total()  # opens it and catches up
+        generation = self.store.active_generation()
+        if generation is None:
+            reason = "no semantic index yet (run `paperfeed index update`)"
+            return Readiness(None, time.perf_counter() - start, reason)
+        try:
+            self._query_embedder(generation).load().embed_query("warm up")
+            if not self.store.searches_vectors():
+                self.generation_index(generation).get()
+        except EmbeddingUnavailable as exc:
+            return Readiness(None, time.perf_counter() - start, str(exc))
+        except Exception as exc:  # a broken model or index: searches fall back, saying why
+            reason = f"the semantic index is unavailable: {exc}"
+            return Readiness(None, time.perf_counter() - start, reason)
+        return Readiness(generation, time.perf_counter() - start)
+
     # -- search -----------------------------------------------------------------------
 
     def search(
@@ -289,7 +326,8 @@ class SearchService:
         return [(m.paper_id, m.score) for m in found], (time.perf_counter() - start) * 1000
 
     def embed_query(self, text: str) -> tuple[str, Vectors]:
-        """The serving generation and the query's vector, within the time limit."""
+        """The serving generation and the query's vector: the model loaded first (once
+        per process, waited for), then the embedding within the time limit."""
         generation = self.store.active_generation()
         if generation is None:
             raise EmbeddingUnavailable("no semantic index yet (run `paperfeed index update`)")
