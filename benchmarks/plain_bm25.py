@@ -30,15 +30,20 @@ class PlainBM25:
 
     def search(self, query: str, limit: int = 10) -> list[str]:
         """Paper ids, best first: every word of ``query`` OR-ed, ranked by ``bm25()``."""
+        return [paper_id for paper_id, _ in self.scored(query, limit)]
+
+    def scored(self, query: str, limit: int = 10) -> list[tuple[str, float]]:
+        """(paper id, BM25 score), best first (FTS5's ``bm25()`` is the score negated)."""
         words = [w for w in _WORD.findall(query.lower()) if any(c.isalnum() for c in w)]
         if not words:
             return []
         match = " OR ".join('"' + w.replace('"', '""') + '"' for w in dict.fromkeys(words))
         rows = self._db.execute(
-            "SELECT rowid FROM docs WHERE docs MATCH ? ORDER BY bm25(docs, 2.0, 1.0) LIMIT ?",
+            "SELECT rowid, -bm25(docs, 2.0, 1.0) AS score FROM docs WHERE docs MATCH ?"
+            " ORDER BY score DESC LIMIT ?",
             (match, limit),
         ).fetchall()
-        return [self._ids[rowid - 1] for (rowid,) in rows]
+        return [(self._ids[rowid - 1], score) for rowid, score in rows]
 
     def close(self) -> None:
         self._db.close()

@@ -16,7 +16,7 @@ words. (c) and (d) are what people type. Every target of (c) and (d) is among th
 
 For every task: MRR@10 and recall@10 of keyword, semantic and hybrid search, of plain
 SQLite FTS5 ``bm25()`` over the same papers (``plain_bm25.py``), and of that baseline
-fused with semantic search by reciprocal rank (k = 60), all in the same run. The human
+fused with semantic search as hybrid search fuses (by score), all in the same run. The human
 tasks also show their held-out split: the queries never looked at while tuning.
 
 The store is SQLite (with its embedded keyword index) in a temporary folder, or, with
@@ -57,7 +57,7 @@ from paperfeed.config import Settings
 from paperfeed.embedding import Embedder, load_embedder
 from paperfeed.embedding.base import document_text
 from paperfeed.search import SearchService
-from paperfeed.search.fusion import reciprocal_rank_fusion
+from paperfeed.search.fusion import score_fusion
 from paperfeed.store import PaperStore, open_store
 
 HUMAN_QUERIES = Path(__file__).with_name("human_queries.jsonl")
@@ -161,14 +161,18 @@ def scratch_database(postgres_url: str | None, folder: Path, name: str) -> Itera
 
 
 def build_store(
-    url: str, papers: list[CorpusPaper], vectors: np.ndarray, name: str, *, titled: bool
+    url: str, papers: list[CorpusPaper], vectors: np.ndarray | None, name: str, *, titled: bool
 ) -> PaperStore:
     """A store of ``papers`` (without their titles unless ``titled``), their vectors
-    stored and active."""
+    (if any) stored and active."""
     store = open_store(url)
     rows = [p.paper if titled else replace(p.paper, title="") for p in papers]
     for start in range(0, len(rows), 2000):
         store.upsert_papers(rows[start : start + 2000], source="benchmark")
+    if vectors is None:
+        if url.startswith("postgresql"):
+            _analyze(url)
+        return store
     store.ensure_generation(name, vectors.shape[1])
     postgres = url.startswith("postgresql")
     if postgres:
@@ -223,9 +227,10 @@ def score(rank: Ranker, queries: Sequence[Query]) -> tuple[float, float]:
     return reciprocal / len(queries), found / len(queries)
 
 
-def rankers(service: SearchService, baseline: PlainBM25) -> dict[str, Ranker]:
+def rankers(service: SearchService, baseline: PlainBM25, *, semantic: bool) -> dict[str, Ranker]:
     """Every ranking compared, by name: the service's three modes, the plain baseline,
-    and the baseline fused with semantic search."""
+    and the baseline fused with semantic search (without ``semantic``: keyword search
+    and the baseline only)."""
 
     def mode(name: str) -> Ranker:
         def rank(text: str) -> list[str]:
@@ -235,13 +240,18 @@ def rankers(service: SearchService, baseline: PlainBM25) -> dict[str, Ranker]:
         return rank
 
     def fused(text: str) -> list[str]:
-        k = int(service.settings.get("search_rrf_k"))
         depth = int(service.settings.get("search_candidates"))
         hits = service.search(text, mode="semantic", limit=depth).hits
-        semantic = [h.paper.paper.id for h in hits]
-        ranked = reciprocal_rank_fusion([(baseline.search(text, depth), 1.0), (semantic, 1.0)], k=k)
+        ranked = score_fusion(
+            baseline.scored(text, depth),
+            [(h.paper.paper.id, h.score) for h in hits],
+            keyword_weight=float(service.settings.get("search_keyword_weight")),
+            semantic_weight=float(service.settings.get("search_semantic_weight")),
+        )
         return [paper_id for paper_id, _ in ranked]
 
+    if not semantic:
+        return {"keyword": mode("keyword"), "plain BM25 (FTS5)": baseline.search}
     named: dict[str, Ranker] = {name: mode(name) for name in MODES}
     named["plain BM25 (FTS5)"] = baseline.search
     named["plain BM25 + semantic"] = fused
@@ -267,21 +277,23 @@ def report(task: Task, named: dict[str, Ranker], papers: int) -> None:
 def run_tasks(
     url: str,
     papers: list[CorpusPaper],
-    vectors: np.ndarray,
-    embedder: Embedder,
+    vectors: np.ndarray | None,
+    embedder: Embedder | None,
     settings: Settings,
     tasks: list[Task],
     *,
     titled: bool,
 ) -> None:
     start = time.perf_counter()
-    store = build_store(url, papers, vectors, embedder.name, titled=titled)
+    name = embedder.name if embedder else "none"
+    store = build_store(url, papers, vectors, name, titled=titled)
     service = SearchService(store, settings, embedder=embedder)
     service.rebuild_keyword_index()
-    service.prepare()
+    if embedder is not None:
+        service.prepare()
     baseline = PlainBM25((p.paper.id, p.title if titled else "", p.abstract) for p in papers)
     print(f"\nstore, indexes and baseline built in {time.perf_counter() - start:.0f} s")
-    named = rankers(service, baseline)
+    named = rankers(service, baseline, semantic=embedder is not None)
     for task in tasks:
         report(task, named, len(papers))
     baseline.close()
@@ -307,6 +319,12 @@ def main() -> None:
         default="all",
         help="human queries used: all, or only the tuning (dev) or held-out (test) split",
     )
+    parser.add_argument(
+        "--keyword-only",
+        action="store_true",
+        help="keyword search and the plain baseline only: nothing embedded (large corpora"
+        " without cached vectors)",
+    )
     parser.add_argument("--max-terms", type=int, help="search_max_keyword_terms to use")
     parser.add_argument("--term-share", type=float, help="search_max_term_share to use")
     parser.add_argument(
@@ -322,7 +340,7 @@ def main() -> None:
     print(f"engine: {'PostgreSQL' if args.postgres_url else 'SQLite'}")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        embedder = load_embedder(args.embedder, folder / "models")
+        embedder = None if args.keyword_only else load_embedder(args.embedder, folder / "models")
         chosen = {
             "search_max_keyword_terms": args.max_terms,
             "search_max_term_share": args.term_share,
@@ -332,19 +350,23 @@ def main() -> None:
         )
         if args.tasks in ("all", "self-supervised"):
             tasks, rest = self_supervised_tasks(papers, args.queries, rng)
-            vectors, _ = abstract_vectors(papers, embedder, args.cache)
-            row_of = {p.paper.id: n for n, p in enumerate(papers)}
-            rest_ids = list(rest)
-            vectors = vectors.copy()
-            vectors[[row_of[i] for i in rest_ids]] = embedder.embed_documents(
-                [document_text("", rest[i]) for i in rest_ids]
-            )
+            vectors = None
+            if embedder is not None:
+                vectors, _ = abstract_vectors(papers, embedder, args.cache)
+                row_of = {p.paper.id: n for n, p in enumerate(papers)}
+                rest_ids = list(rest)
+                vectors = vectors.copy()
+                vectors[[row_of[i] for i in rest_ids]] = embedder.embed_documents(
+                    [document_text("", rest[i]) for i in rest_ids]
+                )
             shortened = [replace_abstract(p, rest.get(p.paper.id)) for p in papers]
             with scratch_database(args.postgres_url, folder, "untitled") as url:
                 run_tasks(url, shortened, vectors, embedder, settings, tasks, titled=False)
         if args.tasks in ("all", "human"):
             tasks = human_tasks(papers, args.split)
-            vectors, _ = titled_vectors(papers, embedder, args.titled_cache)
+            vectors = None
+            if embedder is not None:
+                vectors, _ = titled_vectors(papers, embedder, args.titled_cache)
             with scratch_database(args.postgres_url, folder, "titled") as url:
                 run_tasks(url, papers, vectors, embedder, settings, tasks, titled=True)
 

@@ -23,7 +23,7 @@ from paperfeed.config import Settings
 from paperfeed.embedding import Embedder, Vectors, load_embedder
 from paperfeed.errors import PaperfeedError
 from paperfeed.papers.ids import InvalidArxivId, parse_arxiv_id
-from paperfeed.search.fusion import reciprocal_rank_fusion
+from paperfeed.search.fusion import score_fusion
 from paperfeed.search.generations import GenerationIndex, Progress, embed_missing
 from paperfeed.search.highlight import Highlighted, Matcher, highlight, snippet
 from paperfeed.search.keyword import STOPWORDS, DocumentFrequencies, build_keyword_query
@@ -387,12 +387,11 @@ class SearchService:
             return keyword
         if mode == "semantic":
             return semantic
-        return reciprocal_rank_fusion(
-            [
-                ([p for p, _ in keyword], float(self.settings.get("search_keyword_weight"))),
-                ([p for p, _ in semantic], float(self.settings.get("search_semantic_weight"))),
-            ],
-            k=int(self.settings.get("search_rrf_k")),
+        return score_fusion(
+            keyword,
+            semantic,
+            keyword_weight=float(self.settings.get("search_keyword_weight")),
+            semantic_weight=float(self.settings.get("search_semantic_weight")),
         )
 
     def _pin(
