@@ -58,6 +58,7 @@ from paperfeed.embedding import Embedder, load_embedder
 from paperfeed.embedding.base import document_text
 from paperfeed.search import SearchService
 from paperfeed.search.fusion import score_fusion
+from paperfeed.search.query import parse_query
 from paperfeed.store import PaperStore, open_store
 
 HUMAN_QUERIES = Path(__file__).with_name("human_queries.jsonl")
@@ -242,11 +243,17 @@ def rankers(service: SearchService, baseline: PlainBM25, *, semantic: bool) -> d
     def fused(text: str) -> list[str]:
         depth = int(service.settings.get("search_candidates"))
         hits = service.search(text, mode="semantic", limit=depth).hits
+        keyword = baseline.scored(text, depth)
+        near = {h.paper.paper.id for h in hits}
+        generation, vector = service.embed_query(parse_query(text).text or text)
         ranked = score_fusion(
-            baseline.scored(text, depth),
+            keyword,
             [(h.paper.paper.id, h.score) for h in hits],
             keyword_weight=float(service.settings.get("search_keyword_weight")),
             semantic_weight=float(service.settings.get("search_semantic_weight")),
+            similarities=service.similarities(
+                generation, vector, [p for p, _ in keyword if p not in near]
+            ),
         )
         return [paper_id for paper_id, _ in ranked]
 

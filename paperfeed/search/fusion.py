@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 
 def score_fusion(
@@ -11,6 +11,7 @@ def score_fusion(
     *,
     keyword_weight: float,
     semantic_weight: float,
+    similarities: Mapping[str, float] | None = None,
 ) -> list[tuple[str, float]]:
     """Fuse by score: ``keyword_weight`` x BM25 over the best BM25 of the list, plus
     ``semantic_weight`` x cosine similarity.
@@ -18,14 +19,16 @@ def score_fusion(
     BM25 has no fixed scale (it grows with the query's length and rarity), so it is
     divided by the query's best; cosine already has one, so it is kept as it is and a
     clear semantic winner stays clear while a flat semantic list barely moves the keyword
-    order. A paper missing from one list counts as 0 BM25, or as the lowest similarity
-    of the semantic list (it is at most that similar). Ranks alone (reciprocal rank
+    order. A keyword candidate outside the semantic list counts with its own cosine
+    from ``similarities`` (the caller computes it for those few papers), else with the
+    lowest similarity of the semantic list (it is at most that similar); a semantic
+    candidate outside the keyword list counts as 0 BM25. Ranks alone (reciprocal rank
     fusion) throw away how far apart the candidates are (decision 0003).
     """
     top = keyword[0][1] if keyword and keyword[0][1] > 0 else 1.0
     floor = min((s for _, s in semantic), default=0.0)
     bm25 = {paper_id: s / top for paper_id, s in keyword}
-    cosine = dict(semantic)
+    cosine = {**(similarities or {}), **dict(semantic)}
     order: dict[str, int] = {}
     for paper_id, _ in (*keyword, *semantic):
         order.setdefault(paper_id, len(order))

@@ -2,7 +2,7 @@
 
 Keyword results come from the store's full-text index (PostgreSQL) or the keyword index
 beside it (SQLite); semantic results from the active embedding generation's vector
-index; hybrid fuses both by reciprocal rank.
+index; hybrid fuses both by score, every candidate with its own cosine similarity.
 A failing or slow embedder degrades a search to keyword results, and says so.
 """
 
@@ -271,11 +271,12 @@ class SearchService:
             else None
         )
         semantic: list[tuple[str, float]] = []
+        embedded: tuple[str, Vectors] | None = None
         fallback: str | None = None
         mode_used: str = mode
         if mode != "keyword":
             try:
-                semantic = self._semantic(parsed, scope, depth, clock)
+                semantic, embedded = self._semantic(parsed, scope, depth, clock)
             except EmbeddingUnavailable as exc:
                 fallback, mode_used = str(exc), "keyword"
             if mode == "semantic" and not parsed.text:
@@ -286,7 +287,7 @@ class SearchService:
         elif mode_used == "keyword":
             keyword, clock.timings["keyword"] = self.keyword_candidates(parsed, scope, depth)
         clock.lap("wait")
-        ranked = self._rank(mode_used, keyword, semantic)
+        ranked = self._rank(mode_used, keyword, semantic, embedded)
         clock.lap("fuse")
         loaded: dict[str, StoredPaper] = {}
         pin = self._pin(query, parsed, ranked, loaded)
@@ -336,9 +337,11 @@ class SearchService:
 
     def _semantic(
         self, parsed: ParsedQuery, scope: SearchScope, depth: int, clock: _Clock
-    ) -> list[tuple[str, float]]:
+    ) -> tuple[list[tuple[str, float]], tuple[str, Vectors] | None]:
+        """The nearest papers, and the generation and vector of the query (for the
+        similarity of keyword candidates the nearest papers leave out)."""
         if not parsed.text:
-            return []
+            return [], None
         generation, vector = self.embed_query(parsed.text)
         clock.lap("embed")
         try:
@@ -346,7 +349,7 @@ class SearchService:
         except (SearchError, ImportError, OSError) as exc:
             raise EmbeddingUnavailable(f"the semantic index is unavailable: {exc}") from exc
         clock.lap("semantic")
-        return found
+        return found, (generation, vector)
 
     def nearest(
         self,
@@ -380,18 +383,42 @@ class SearchService:
         excluded = set(exclude)
         return index.search_subset(vector, [p for p in subset if p not in excluded], depth)
 
+    def similarities(
+        self, generation: str, vector: Vectors, paper_ids: Sequence[str]
+    ) -> dict[str, float]:
+        """Exact cosine of ``vector`` with the stored vector of each of ``paper_ids``
+        that has one."""
+        if not paper_ids:
+            return {}
+        blob = np.ascontiguousarray(vector, dtype="<f4").tobytes()
+        in_store = self.store.paper_similarities(generation, blob, paper_ids)
+        if in_store is not None:
+            return in_store
+        return self.generation_index(generation).get().similarities(vector, paper_ids)
+
     def _rank(
-        self, mode: str, keyword: list[tuple[str, float]], semantic: list[tuple[str, float]]
+        self,
+        mode: str,
+        keyword: list[tuple[str, float]],
+        semantic: list[tuple[str, float]],
+        embedded: tuple[str, Vectors] | None,
     ) -> list[tuple[str, float]]:
         if mode == "keyword":
             return keyword
         if mode == "semantic":
             return semantic
+        # A keyword candidate beyond the nearest papers counts with its own similarity,
+        # not the lowest one listed: a paper that has every typed term is often only a
+        # little less like the query than the nearest ones.
+        near = {p for p, _ in semantic}
+        others = [p for p, _ in keyword if p not in near]
+        similarities = self.similarities(*embedded, others) if embedded and others else {}
         return score_fusion(
             keyword,
             semantic,
             keyword_weight=float(self.settings.get("search_keyword_weight")),
             semantic_weight=float(self.settings.get("search_semantic_weight")),
+            similarities=similarities,
         )
 
     def _pin(

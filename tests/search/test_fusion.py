@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from paperfeed.search.fusion import score_fusion
 
 
@@ -33,3 +35,18 @@ def test_a_clear_semantic_winner_outranks_a_word_match() -> None:
 def test_weights_tilt_the_order_and_papers_missing_from_a_list_still_count() -> None:
     ranked = score_fusion([("a", 3.0)], [("b", 0.5)], keyword_weight=1.0, semantic_weight=1.0)
     assert ranked == [("a", 1.5), ("b", 0.5)]  # "a" counts the lowest similarity, 0.5
+
+
+def test_a_keyword_candidate_beyond_the_semantic_list_counts_its_own_similarity() -> None:
+    keyword = [("worded", 4.0), ("meant", 3.6)]
+    semantic = [("near", 0.7), ("closer", 0.6)]
+    ranked = score_fusion(
+        keyword,
+        semantic,
+        keyword_weight=0.2,
+        semantic_weight=1.0,
+        similarities={"worded": 0.1, "meant": 0.55},
+    )
+    # Counted with the lowest similarity listed (0.6), "worded" came first.
+    assert [p for p, _ in ranked] == ["meant", "near", "closer", "worded"]
+    assert dict(ranked)["worded"] == pytest.approx(0.2 + 0.1)
