@@ -76,7 +76,9 @@ def serve_process(
     """``paperfeed serve`` in a process of its own, on a free loopback port."""
     port = free_port()
     var_dir.mkdir(parents=True, exist_ok=True)
-    environ = {**os.environ, "PAPERFEED_VAR_DIR": str(var_dir), **env}
+    # Never a developer's own config file: the test says everything the server reads.
+    inherited = {k: v for k, v in os.environ.items() if k != "PAPERFEED_CONFIG"}
+    environ = {**inherited, "PAPERFEED_VAR_DIR": str(var_dir), **env}
     command = [
         sys.executable,
         "-c",
