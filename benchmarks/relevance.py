@@ -244,12 +244,13 @@ def rankers(service: SearchService, baseline: PlainBM25, *, semantic: bool) -> d
         depth = int(service.settings.get("search_candidates"))
         hits = service.search(text, mode="semantic", limit=depth).hits
         keyword = baseline.scored(text, depth)
+        weight = service.keyword_weight(parse_query(text), keyword)
         near = {h.paper.paper.id for h in hits}
         generation, vector = service.embed_query(parse_query(text).text or text)
         ranked = score_fusion(
             keyword,
             [(h.paper.paper.id, h.score) for h in hits],
-            keyword_weight=float(service.settings.get("search_keyword_weight")),
+            keyword_weight=weight,
             semantic_weight=float(service.settings.get("search_semantic_weight")),
             similarities=service.similarities(
                 generation, vector, [p for p, _ in keyword if p not in near]
@@ -334,6 +335,10 @@ def main() -> None:
     )
     parser.add_argument("--max-terms", type=int, help="search_max_keyword_terms to use")
     parser.add_argument("--term-share", type=float, help="search_max_term_share to use")
+    parser.add_argument("--keyword-weight", type=float, help="search_keyword_weight to use")
+    parser.add_argument(
+        "--term-list-weight", type=float, help="search_term_list_keyword_weight to use"
+    )
     parser.add_argument(
         "--postgres-url",
         help="a PostgreSQL server with pgvector (any database's URL): the benchmark creates"
@@ -351,6 +356,8 @@ def main() -> None:
         chosen = {
             "search_max_keyword_terms": args.max_terms,
             "search_max_term_share": args.term_share,
+            "search_keyword_weight": args.keyword_weight,
+            "search_term_list_keyword_weight": args.term_list_weight,
         }
         settings = Settings(
             {"var_dir": tmp, "search_embed_timeout_ms": 60_000.0, **chosen}, environ={}

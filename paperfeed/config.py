@@ -86,6 +86,13 @@ SETTINGS: tuple[Setting, ...] = (
         float,
     ),
     Setting(
+        "search_term_list_keyword_weight",
+        1.0,
+        "Weight of the keyword score in hybrid search for a query of bare terms, "
+        "without one function word.",
+        float,
+    ),
+    Setting(
         "search_semantic_weight",
         1.0,
         "Weight of the semantic score (cosine similarity) in hybrid search.",

@@ -4,6 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from paperfeed.search.highlight import Matcher
+from paperfeed.search.keyword import STOPWORDS
+from paperfeed.search.query import words_of
+from paperfeed.store.base import StoredPaper
+
+
+def is_term_list(text: str) -> bool:
+    """Whether ``text`` is a list of terms (``ALICE p-Pb nuclear modification factor``)
+    rather than prose: it has words and not one of them is a function word.
+
+    A reader who types bare terms wants papers with those terms; one who writes a
+    sentence describes a meaning in words the paper may not use (decision 0003).
+    """
+    words = words_of(text)
+    return bool(words) and not any(w in STOPWORDS for w in words)
+
+
+def has_every_word(text: str, paper: StoredPaper) -> bool:
+    """Whether every word of ``text`` is in ``paper``'s title, authors or abstract (up to
+    the light stemming highlighting uses)."""
+    written = " ".join((paper.title_text, paper.authors_text, paper.abstract_text))
+    return all(Matcher([word]).spans(written) for word in set(words_of(text)))
+
 
 def score_fusion(
     keyword: Sequence[tuple[str, float]],

@@ -23,7 +23,7 @@ from paperfeed.config import Settings
 from paperfeed.embedding import Embedder, Vectors, load_embedder
 from paperfeed.errors import PaperfeedError
 from paperfeed.papers.ids import InvalidArxivId, parse_arxiv_id
-from paperfeed.search.fusion import score_fusion
+from paperfeed.search.fusion import has_every_word, is_term_list, score_fusion
 from paperfeed.search.generations import GenerationIndex, Progress, embed_missing
 from paperfeed.search.highlight import Highlighted, Matcher, highlight, snippet
 from paperfeed.search.index_files import read_manifest
@@ -288,9 +288,9 @@ class SearchService:
         elif mode_used == "keyword":
             keyword, clock.timings["keyword"] = self.keyword_candidates(parsed, scope, depth)
         clock.lap("wait")
-        ranked = self._rank(mode_used, keyword, semantic, embedded)
-        clock.lap("fuse")
         loaded: dict[str, StoredPaper] = {}
+        ranked = self._rank(mode_used, parsed, keyword, semantic, embedded, loaded)
+        clock.lap("fuse")
         pin = self._pin(query, parsed, ranked, loaded)
         clock.lap("pin")
         hits = self._page(parsed, ranked, keyword, semantic, pin, limit, offset, loaded)
@@ -397,12 +397,38 @@ class SearchService:
             return in_store
         return self.generation_index(generation).get().similarities(vector, paper_ids)
 
+    def keyword_weight(
+        self,
+        parsed: ParsedQuery,
+        keyword: Sequence[tuple[str, float]],
+        loaded: dict[str, StoredPaper] | None = None,
+    ) -> float:
+        """The keyword score's weight in hybrid search for ``parsed``, whose keyword
+        candidates are ``keyword``: higher when the query is a list of terms and the best
+        keyword match has every one of them, the case where a reader wants exactly the
+        papers with the words they typed (decision 0003). A list of terms that no paper
+        holds together ("symmetry-aware deep nets") still leans on meaning.
+        ``loaded`` collects the paper read, for the page."""
+        prose = float(self.settings.get("search_keyword_weight"))
+        if not keyword or not is_term_list(parsed.text):
+            return prose
+        best = keyword[0][0]
+        papers = {} if loaded is None else loaded
+        if best not in papers:
+            papers.update(self.store.get_papers([best]))
+        paper = papers.get(best)
+        if paper is None or not has_every_word(parsed.text, paper):
+            return prose
+        return float(self.settings.get("search_term_list_keyword_weight"))
+
     def _rank(
         self,
         mode: str,
+        parsed: ParsedQuery,
         keyword: list[tuple[str, float]],
         semantic: list[tuple[str, float]],
         embedded: tuple[str, Vectors] | None,
+        loaded: dict[str, StoredPaper],
     ) -> list[tuple[str, float]]:
         if mode == "keyword":
             return keyword
@@ -417,7 +443,7 @@ class SearchService:
         return score_fusion(
             keyword,
             semantic,
-            keyword_weight=float(self.settings.get("search_keyword_weight")),
+            keyword_weight=self.keyword_weight(parsed, keyword, loaded),
             semantic_weight=float(self.settings.get("search_semantic_weight")),
             similarities=similarities,
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from paperfeed.search.fusion import score_fusion
+from paperfeed.search.fusion import is_term_list, score_fusion
 
 
 def fused(keyword: list[tuple[str, float]], semantic: list[tuple[str, float]]) -> list[str]:
@@ -50,3 +50,39 @@ def test_a_keyword_candidate_beyond_the_semantic_list_counts_its_own_similarity(
     # Counted with the lowest similarity listed (0.6), "worded" came first.
     assert [p for p, _ in ranked] == ["meant", "near", "closer", "worded"]
     assert dict(ranked)["worded"] == pytest.approx(0.2 + 0.1)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "heavy-flavour decay electrons ALICE p-Pb Pb-Pb nuclear modification factor",
+        "lacunary generating functions Laguerre polynomials umbral",
+        "transformers",
+    ],
+)
+def test_bare_terms_are_a_term_list(text: str) -> None:
+    assert is_term_list(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a model of two ultracold gases whose interaction changes from place to place",
+        "Attention is all you need",
+        "",
+        "  --- ",
+    ],
+)
+def test_prose_and_empty_queries_are_not_term_lists(text: str) -> None:
+    assert not is_term_list(text)
+
+
+def test_typed_terms_weigh_their_exact_match_over_a_slightly_closer_meaning() -> None:
+    # Two papers of one collaboration on one measurement: the one with every typed term
+    # is a little less close in meaning than its sibling.
+    keyword = [("has-the-terms", 63.2), ("sibling", 60.1)]
+    semantic = [("sibling", 0.705), ("has-the-terms", 0.680)]
+    prose = score_fusion(keyword, semantic, keyword_weight=0.2, semantic_weight=1.0)
+    terms = score_fusion(keyword, semantic, keyword_weight=1.0, semantic_weight=1.0)
+    assert prose[0][0] == "sibling"
+    assert terms[0][0] == "has-the-terms"

@@ -61,7 +61,9 @@ def service(store: PaperStore, embedder: Embedder, tmp_path: Path) -> SearchServ
         source="test",
     )
     # One candidate per mode beyond the page: the nearest papers leave the grain paper out.
-    settings = search_settings(tmp_path, search_candidates=1)
+    # The query's terms weigh as much as they would in prose: what is measured here is
+    # the similarity a keyword candidate counts with, not the weight of its BM25.
+    settings = search_settings(tmp_path, search_candidates=1, search_term_list_keyword_weight=0.2)
     service = SearchService(store, settings, embedder=embedder)
     service.rebuild_keyword_index()
     service.index_papers()
