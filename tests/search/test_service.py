@@ -10,7 +10,9 @@ import pytest
 
 from paperfeed.embedding import Embedder
 from paperfeed.search import SearchFilters, SearchService
+from paperfeed.search.query import parse_query
 from paperfeed.store import PaperStore
+from paperfeed.store.search import SearchScope
 from tests.factories import make_paper
 from tests.search.conftest import search_settings
 
@@ -113,3 +115,19 @@ def test_a_slow_embedder_falls_back_within_the_time_limit(
     assert results.fallback is not None
     assert results.hits  # keyword results instead
     service.close()
+
+
+def test_hybrid_weighs_the_keyword_score_more_for_terms_a_paper_holds_together(
+    service: SearchService,
+) -> None:
+    def weight(query: str) -> float:
+        parsed = parse_query(query)
+        return service.keyword_weight(
+            parsed, service.keyword_candidates(parsed, SearchScope(), 10)[0]
+        )
+
+    assert weight("transformation invariant geometric deep learning") == 1.0
+    # Bare terms no paper holds together, and prose, lean on meaning.
+    assert weight("symmetry-aware deep nets") == 0.2
+    assert weight("networks that respect the symmetries of their input") == 0.2
+    assert weight("zzzunknownword") == 0.2

@@ -52,6 +52,8 @@ from paperfeed.store.search import (
 HNSW_M = 16
 HNSW_EF_CONSTRUCTION = 64
 HNSW_EF_SEARCH = 100
+# pgvector refuses a larger ef_search; deeper pages come from its iterative scan.
+HNSW_EF_SEARCH_MAX = 1000
 _FIELD_WEIGHTS = {"title": "A", "authors": "B", "abstract": "C"}
 _WORD = re.compile(r"\w+")
 
@@ -487,7 +489,8 @@ class PostgresSearchStore(SearchStore):
             ).fetchone()
             if row is None or row["dim"] * 4 != len(vector):
                 return []
-            conn.execute(f"SET LOCAL hnsw.ef_search = {max(HNSW_EF_SEARCH, limit)}")
+            ef_search = min(HNSW_EF_SEARCH_MAX, max(HNSW_EF_SEARCH, limit))
+            conn.execute(f"SET LOCAL hnsw.ef_search = {ef_search}")
             conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
             found = _nearest(conn, generation, row["dim"], vector, scope, limit, exclude, True)
             if len(found) < limit and not scope.is_empty:
@@ -495,6 +498,34 @@ class PostgresSearchStore(SearchStore):
             return found
 
         return self._pool.run(search)
+
+    def paper_similarities(
+        self, generation: str, vector: bytes, paper_ids: Sequence[str]
+    ) -> dict[str, float] | None:
+        """Computed as the HNSW search computes them (half precision), so a paper scores
+        the same whichever way it was found."""
+        if not paper_ids:
+            return {}
+
+        def similarities(conn: Connection) -> dict[str, float]:
+            row = conn.execute(
+                "SELECT dim FROM embedding_generations WHERE name = %s", (generation,)
+            ).fetchone()
+            if row is None or row["dim"] * 4 != len(vector):
+                return {}
+            distance = sql.SQL("{} <=> {}").format(
+                _halfvec(sql.SQL("vector"), row["dim"]), _halfvec(sql.SQL("%b::vector"), row["dim"])
+            )
+            statement = sql.SQL(
+                "SELECT paper_id, 1 - ({}) AS score FROM paper_embeddings"
+                " WHERE generation = %s AND paper_id = ANY(%s)"
+            ).format(distance)
+            rows = conn.execute(
+                statement, [PgVector(vector), generation, list(paper_ids)]
+            ).fetchall()
+            return {r["paper_id"]: float(r["score"]) for r in rows}
+
+        return self._pool.run(similarities)
 
 
 def _fetch_all(conn: Connection, *, statement: str, params: Sequence[Any]) -> list[dict[str, Any]]:
