@@ -18,6 +18,7 @@ from paperfeed.errors import PaperfeedError
 from paperfeed.papers.model import Paper
 from paperfeed.store.community import CommunityStore
 from paperfeed.store.outbox import OutboxStore
+from paperfeed.store.personal import PersonalStore
 from paperfeed.store.search import SearchStore
 from paperfeed.store.subscriptions import SubscriptionStore
 from paperfeed.store.trending import TrendingStore
@@ -189,7 +190,14 @@ class PaperRecords(Protocol):
 
 
 class PaperStore(
-    PaperRecords, SearchStore, SubscriptionStore, OutboxStore, CommunityStore, TrendingStore, ABC
+    PaperRecords,
+    SearchStore,
+    SubscriptionStore,
+    OutboxStore,
+    CommunityStore,
+    TrendingStore,
+    PersonalStore,
+    ABC,
 ):
     """The whole store: every capability's part, migrations and connections. Callers
     ask for the part they use (``PaperRecords``, ``OutboxStore``, ...); commands that

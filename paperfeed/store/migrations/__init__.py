@@ -1,4 +1,11 @@
-"""Versioned schema migrations, one folder of numbered SQL files per engine."""
+"""Versioned schema migrations, one folder of numbered SQL files per engine.
+
+A number may be missing: capabilities are built side by side and each takes its number
+when it starts, so a later number can ship before an earlier one. The runner applies
+every script whose version is not recorded yet, whatever the order (each migration
+creates its own tables and depends on no unreleased one), so a database that has 11
+still gets 10 when it arrives.
+"""
 
 from __future__ import annotations
 
@@ -28,6 +35,6 @@ def load_migrations(engine: str) -> list[MigrationScript]:
             )
     scripts.sort(key=lambda s: s.version)
     versions = [s.version for s in scripts]
-    if versions != list(range(1, len(versions) + 1)):
-        raise RuntimeError(f"{engine} migrations are not numbered 1..n: {versions}")
+    if len(set(versions)) != len(versions) or (versions and versions[0] != 1):
+        raise RuntimeError(f"{engine} migrations are not numbered 1, 2, ... once each: {versions}")
     return scripts

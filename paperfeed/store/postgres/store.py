@@ -30,6 +30,7 @@ from paperfeed.store.rows import authors_json, dumps
 from paperfeed.store.tables.community import CommunityTables
 from paperfeed.store.tables.outbox import OutboxTables
 from paperfeed.store.tables.papers import PaperTables
+from paperfeed.store.tables.personal import PersonalTables
 from paperfeed.store.tables.subscriptions import SubscriptionTables
 
 MIGRATION_LOCK = 0x6D696772  # "migr": one process migrates at a time
@@ -88,6 +89,7 @@ class PostgresPaperStore(
     SubscriptionTables,
     OutboxTables,
     CommunityTables,
+    PersonalTables,
     PaperStore,
 ):
     """Papers in PostgreSQL; see ``PaperStore`` for the contract of each method."""

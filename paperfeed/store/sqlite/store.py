@@ -34,6 +34,7 @@ from paperfeed.store.sqlite.sql import marks
 from paperfeed.store.tables.community import CommunityTables
 from paperfeed.store.tables.outbox import OutboxTables
 from paperfeed.store.tables.papers import PaperTables
+from paperfeed.store.tables.personal import PersonalTables
 from paperfeed.store.tables.subscriptions import SubscriptionTables
 
 _PAPER_COLUMNS = (
@@ -113,6 +114,7 @@ class SQLitePaperStore(
     SubscriptionTables,
     OutboxTables,
     CommunityTables,
+    PersonalTables,
     PaperStore,
 ):
     """Papers in one SQLite file; see ``PaperStore`` for the contract of each method."""

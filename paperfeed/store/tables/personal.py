@@ -1,0 +1,292 @@
+"""Ratings, follows, library, reader models and personal tokens, in SQL (both engines).
+
+A reader's profile is read from every table that holds part of it, in one snapshot:
+this capability's own rows, saves and upvotes, and the digest's thumbs and interests of
+the subscriber with the same address (see migration 0011).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import cast
+
+from paperfeed.store.database import Database, Transaction
+from paperfeed.store.dialect import stored_moment
+from paperfeed.store.personal import (
+    EventKind,
+    Follow,
+    FollowKind,
+    Profile,
+    ProfileEvent,
+    Rating,
+    StoredBackground,
+    StoredModel,
+    TokenKind,
+)
+
+_SAME_PERSON = "SELECT s.id FROM subscribers s JOIN accounts a ON a.email = s.email WHERE a.id = ?"
+
+
+class PersonalTables:
+    """``PersonalStore`` over the executor; mixed into both engines' stores."""
+
+    _db: Database
+
+    # -- accounts -----------------------------------------------------------------------
+
+    def ensure_account(self, email: str, display_name: str) -> int:
+        now = datetime.now(UTC)
+
+        def ensure(tx: Transaction) -> int:
+            tx.execute(
+                "INSERT INTO accounts (email, display_name, created_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (email) DO NOTHING",
+                (email, display_name, now),
+            )
+            return int(tx.value("SELECT id FROM accounts WHERE email = ?", (email,)))
+
+        return self._db.write(ensure)
+
+    def account_id(self, email: str) -> int | None:
+        found = self._db.value("SELECT id FROM accounts WHERE email = ?", (email,))
+        return None if found is None else int(found)
+
+    # -- ratings, follows, library ------------------------------------------------------
+
+    def rate(self, account_id: int, paper_id: str, rating: Rating, at: datetime) -> None:
+        self._db.write(
+            lambda tx: tx.execute(
+                "INSERT INTO reader_ratings (account_id, paper_id, rating, rated_at)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (account_id, paper_id)"
+                " DO UPDATE SET rating = excluded.rating, rated_at = excluded.rated_at",
+                (account_id, paper_id, rating, at),
+            )
+        )
+
+    def unrate(self, account_id: int, paper_id: str) -> bool:
+        cursor = self._db.write(
+            lambda tx: tx.execute(
+                "DELETE FROM reader_ratings WHERE account_id = ? AND paper_id = ?",
+                (account_id, paper_id),
+            )
+        )
+        return cursor.rowcount > 0
+
+    def follow(self, account_id: int, kind: FollowKind, value: str, at: datetime) -> bool:
+        cursor = self._db.write(
+            lambda tx: tx.execute(
+                "INSERT INTO reader_follows (account_id, kind, value, followed_at)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (account_id, kind, value, at),
+            )
+        )
+        return cursor.rowcount > 0
+
+    def unfollow(self, account_id: int, kind: FollowKind, values: Sequence[str]) -> int:
+        dialect = self._db.dialect
+
+        def remove(tx: Transaction) -> int:
+            own = tx.execute(
+                "DELETE FROM reader_follows WHERE account_id = ? AND kind = ?"
+                f" AND {dialect.member('value')}",
+                (account_id, kind, dialect.values(values)),
+            ).rowcount
+            digest = tx.execute(
+                "DELETE FROM subscriber_interests WHERE kind = ?"
+                f" AND {dialect.member('value')} AND subscriber_id IN ({_SAME_PERSON})",
+                (kind, dialect.values(values), account_id),
+            ).rowcount
+            return own + digest
+
+        return self._db.write(remove)
+
+    def add_to_library(
+        self, account_id: int, paper_ids: Sequence[str], source: str, at: datetime
+    ) -> int:
+        rows = [(account_id, paper_id, source, at) for paper_id in dict.fromkeys(paper_ids)]
+        if not rows:
+            return 0
+        cursor = self._db.write(
+            lambda tx: tx.executemany(
+                "INSERT INTO reader_library (account_id, paper_id, source, added_at)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                rows,
+            )
+        )
+        return cursor.rowcount
+
+    def profile(self, account_id: int) -> Profile:
+        return self._db.read(lambda tx: _profile(tx, account_id), snapshot=True)
+
+    def papers_titled(self, titles: Sequence[str]) -> dict[str, list[str]]:
+        if not titles:
+            return {}
+        dialect = self._db.dialect
+        rows = self._db.all(
+            "SELECT id, lower(title_text) AS title FROM papers"
+            f" WHERE {dialect.member('lower(title_text)')} ORDER BY id",
+            (dialect.values(titles),),
+        )
+        found: dict[str, list[str]] = {}
+        for row in rows:
+            found.setdefault(row["title"], []).append(row["id"])
+        return found
+
+    # -- derived state ------------------------------------------------------------------
+
+    def reader_model(self, account_id: int) -> StoredModel | None:
+        row = self._db.one(
+            "SELECT generation, format, fingerprint, state, updated_at FROM reader_models"
+            " WHERE account_id = ?",
+            (account_id,),
+        )
+        if row is None:
+            return None
+        return StoredModel(
+            row["generation"],
+            int(row["format"]),
+            row["fingerprint"],
+            bytes(row["state"]),
+            stored_moment(row["updated_at"]),
+        )
+
+    def save_reader_model(self, account_id: int, model: StoredModel) -> None:
+        self._db.write(
+            lambda tx: tx.execute(
+                "INSERT INTO reader_models"
+                " (account_id, generation, format, fingerprint, state, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account_id) DO UPDATE SET"
+                " generation = excluded.generation, format = excluded.format,"
+                " fingerprint = excluded.fingerprint, state = excluded.state,"
+                " updated_at = excluded.updated_at",
+                (
+                    account_id,
+                    model.generation,
+                    model.format,
+                    model.fingerprint,
+                    model.state,
+                    model.updated_at,
+                ),
+            )
+        )
+
+    def reader_background(self, generation: str) -> StoredBackground | None:
+        row = self._db.one(
+            "SELECT generation, papers, state, fitted_at FROM reader_backgrounds"
+            " WHERE generation = ?",
+            (generation,),
+        )
+        if row is None:
+            return None
+        return StoredBackground(
+            row["generation"],
+            int(row["papers"]),
+            bytes(row["state"]),
+            stored_moment(row["fitted_at"]),
+        )
+
+    def save_reader_background(self, background: StoredBackground) -> None:
+        self._db.write(
+            lambda tx: tx.execute(
+                "INSERT INTO reader_backgrounds (generation, papers, state, fitted_at)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (generation) DO UPDATE SET"
+                " papers = excluded.papers, state = excluded.state,"
+                " fitted_at = excluded.fitted_at",
+                (background.generation, background.papers, background.state, background.fitted_at),
+            )
+        )
+
+    # -- tokens -------------------------------------------------------------------------
+
+    def add_personal_token(
+        self, account_id: int, kind: TokenKind, token_hash: str, label: str, at: datetime
+    ) -> None:
+        self._db.write(
+            lambda tx: tx.execute(
+                "INSERT INTO personal_tokens (token_hash, account_id, kind, label, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (token_hash, account_id, kind, label, at),
+            )
+        )
+
+    def personal_token_account(self, kind: TokenKind, token_hash: str, now: datetime) -> int | None:
+        found = self._db.write(
+            lambda tx: tx.value(
+                "UPDATE personal_tokens SET last_used_at = ?"
+                " WHERE token_hash = ? AND kind = ? AND revoked_at IS NULL RETURNING account_id",
+                (now, token_hash, kind),
+            )
+        )
+        return None if found is None else int(found)
+
+    def revoke_personal_tokens(self, account_id: int, kind: TokenKind, now: datetime) -> int:
+        cursor = self._db.write(
+            lambda tx: tx.execute(
+                "UPDATE personal_tokens SET revoked_at = ?"
+                " WHERE account_id = ? AND kind = ? AND revoked_at IS NULL",
+                (now, account_id, kind),
+            )
+        )
+        return cursor.rowcount
+
+    def forget_personal_data(self, account_id: int) -> None:
+        def forget(tx: Transaction) -> None:
+            for table in (
+                "reader_ratings",
+                "reader_follows",
+                "reader_library",
+                "reader_models",
+                "personal_tokens",
+            ):
+                tx.execute(f"DELETE FROM {table} WHERE account_id = ?", (account_id,))
+
+        self._db.write(forget)
+
+
+def _profile(tx: Transaction, account_id: int) -> Profile:
+    events: list[ProfileEvent] = []
+    for row in tx.all(
+        "SELECT paper_id, added_at FROM reader_library WHERE account_id = ?", (account_id,)
+    ):
+        events.append(ProfileEvent(row["paper_id"], "library", stored_moment(row["added_at"])))
+    for row in tx.all(
+        "SELECT kind, paper_id, created_at FROM paper_marks WHERE account_id = ?", (account_id,)
+    ):
+        at = datetime.fromtimestamp(float(row["created_at"]), UTC)
+        events.append(ProfileEvent(row["paper_id"], cast(EventKind, row["kind"]), at))
+    judged: dict[str, tuple[datetime, Rating]] = {}
+    for row in tx.all(
+        "SELECT f.paper_id, f.verdict, f.at FROM subscriber_feedback f"
+        f" WHERE f.subscriber_id IN ({_SAME_PERSON})",
+        (account_id,),
+    ):
+        judged[row["paper_id"]] = (
+            stored_moment(row["at"]),
+            "more" if row["verdict"] > 0 else "less",
+        )
+    for row in tx.all(
+        "SELECT paper_id, rating, rated_at FROM reader_ratings WHERE account_id = ?",
+        (account_id,),
+    ):
+        at = stored_moment(row["rated_at"])
+        earlier = judged.get(row["paper_id"])
+        if earlier is None or earlier[0] <= at:
+            judged[row["paper_id"]] = (at, cast(Rating, row["rating"]))
+    events.extend(ProfileEvent(p, rating, at) for p, (at, rating) in judged.items())
+    events.sort(key=lambda e: (e.at, e.paper_id, e.kind))
+    follows: dict[tuple[str, str], Follow] = {}
+    for row in tx.all(
+        "SELECT kind, value FROM reader_follows WHERE account_id = ? ORDER BY followed_at, value",
+        (account_id,),
+    ):
+        follows[(row["kind"], row["value"])] = Follow(cast(FollowKind, row["kind"]), row["value"])
+    for row in tx.all(
+        "SELECT kind, value FROM subscriber_interests"
+        f" WHERE subscriber_id IN ({_SAME_PERSON}) ORDER BY position, value",
+        (account_id,),
+    ):
+        follows.setdefault(
+            (row["kind"], row["value"]), Follow(cast(FollowKind, row["kind"]), row["value"])
+        )
+    return Profile(account_id, tuple(events), tuple(follows.values()))
