@@ -45,6 +45,11 @@ from paperfeed.store import PaperFilter, PaperStore, open_store
         "github": "paperfeed.community.cli:github",
         "cite": "paperfeed.citations.cli:cite_command",
         "mcp": "paperfeed.mcp.cli:mcp_command",
+        "library": "paperfeed.personal.cli:library",
+        "rate": "paperfeed.personal.cli:rate",
+        "follow": "paperfeed.personal.cli:follow",
+        "unfollow": "paperfeed.personal.cli:unfollow",
+        "for-you": "paperfeed.personal.cli:for_you_command",
     },
 )
 @click.version_option(__version__, prog_name="paperfeed")

@@ -1,0 +1,273 @@
+"""A reader's ranking served from the store: the profile, the model kept up to date with
+it, and the papers of a window ranked with their reasons.
+
+The stored model is derived data. Its row records a fingerprint of the profile it was
+trained from and the embedding generation; when either differs (a rating, a save, a
+thumb in mail, a follow, a new generation) the model is trained again from the
+profile, which for a reader's few hundred events takes milliseconds. So a rating made
+anywhere changes the next list, and a withdrawn rating is forgotten exactly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import numpy as np
+
+from paperfeed.community.names import name_from_email
+from paperfeed.community.scoring import TrendingModel
+from paperfeed.community.trending_ranking import trending_rows
+from paperfeed.digest.candidates import CandidatePool, build_pool, stored_vectors
+from paperfeed.digest.topics import EmbedTexts, topic_vectors
+from paperfeed.personal.background import Background, fit_background
+from paperfeed.personal.errors import ModelStateError, PersonalError
+from paperfeed.personal.feed import RankedPaper, rank_for_reader
+from paperfeed.personal.library_import import (
+    LibraryFormat,
+    Matched,
+    match_references,
+    read_references,
+)
+from paperfeed.personal.model import FORMAT, Event, Follows, ReaderModel
+from paperfeed.personal.papers import Candidates, PaperFacts
+from paperfeed.personal.signals import Signal
+from paperfeed.store import PaperFilter, PaperStore, StoredPaper
+from paperfeed.store.personal import Profile, StoredBackground, StoredModel
+
+BACKGROUND_SAMPLE = 20_000
+"""Papers the collection's statistics are fitted from (tens of thousands are plenty)."""
+MAX_CANDIDATES = 20_000
+NO_VECTORS_DIM = 1
+"""The model's dimension while the store has no embeddings: vectors play no part."""
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    matched: int
+    added: int
+    unmatched: tuple[str, ...]
+
+
+def reader_account(store: PaperStore, email: str) -> int:
+    """The account of an address (normalised), created if missing."""
+    from paperfeed.web.forms import FormError, normalise_email
+
+    try:
+        address = normalise_email(email)
+    except FormError as exc:
+        raise PersonalError(str(exc)) from exc
+    return store.ensure_account(address, name_from_email(address))
+
+
+def import_library(
+    store: PaperStore,
+    account_id: int,
+    data: bytes,
+    format: LibraryFormat | str = "auto",
+    *,
+    now: datetime | None = None,
+) -> ImportResult:
+    """Read, match and add a library export in one transaction (nothing on error)."""
+    references = read_references(data, format)  # type: ignore[arg-type]
+    matched: Matched = match_references(references, store)
+    source = format if format != "auto" else "import"
+    added = store.add_to_library(
+        account_id, matched.paper_ids, str(source), now or datetime.now(UTC)
+    )
+    return ImportResult(len(matched.paper_ids), added, matched.unmatched)
+
+
+# -- the model --------------------------------------------------------------------------
+
+
+def background_for(store: PaperStore) -> tuple[str, Background]:
+    """The active generation ('' without one) and the collection's statistics, fitted
+    once and kept until the collection doubles."""
+    generation = store.active_generation() or ""
+    papers = store.count_papers()
+    kept = store.reader_background(generation)
+    if kept is not None and kept.papers * 2 >= papers:
+        try:
+            return generation, Background.from_bytes(kept.state)
+        except ModelStateError:
+            pass
+    background = _fit(store, generation)
+    store.save_reader_background(
+        StoredBackground(generation, papers, background.to_bytes(), datetime.now(UTC))
+    )
+    return generation, background
+
+
+def _fit(store: PaperStore, generation: str) -> Background:
+    sample = store.list_papers(limit=BACKGROUND_SAMPLE, order="newest")
+    texts = [_text(p) for p in sample]
+    categories = [tuple(p.paper.categories) for p in sample]
+    dim = _dim(store, generation)
+    vectors = np.zeros((0, dim), dtype=np.float32)
+    if generation:
+        found = stored_vectors(store, generation, (p.paper.id for p in sample))
+        rows = [np.frombuffer(v, dtype=np.float32) for v in found.values() if len(v) == dim * 4]
+        if rows:
+            vectors = np.stack(rows)
+    return fit_background(vectors, texts, categories, dim=dim)
+
+
+def _dim(store: PaperStore, generation: str) -> int:
+    if not generation:
+        return NO_VECTORS_DIM
+    return next((g.dim for g in store.generations() if g.name == generation), NO_VECTORS_DIM)
+
+
+def fingerprint(profile: Profile, generation: str, background: Background) -> str:
+    """A digest of everything a model is trained from."""
+    digest = hashlib.sha256(f"{FORMAT}|{generation}|{background.papers}".encode())
+    for event in profile.events:
+        digest.update(f"|e|{event.paper_id}|{event.kind}|{event.at.timestamp()}".encode())
+    for follow in profile.follows:
+        digest.update(f"|f|{follow.kind}|{follow.value}".encode())
+    return digest.hexdigest()
+
+
+def reader_model(
+    store: PaperStore,
+    account_id: int,
+    *,
+    embed: EmbedTexts | None = None,
+    profile: Profile | None = None,
+) -> tuple[ReaderModel, Profile, Background]:
+    """The reader's model, trained again only when their profile or the embeddings
+    changed since it was kept."""
+    generation, background = background_for(store)
+    profile = profile or store.profile(account_id)
+    wanted = fingerprint(profile, generation, background)
+    kept = store.reader_model(account_id)
+    if kept is not None and (kept.fingerprint, kept.generation, kept.format) == (
+        wanted,
+        generation,
+        FORMAT,
+    ):
+        try:
+            return ReaderModel.from_bytes(kept.state, dim=background.dim), profile, background
+        except ModelStateError:
+            pass
+    model = train(store, profile, generation, background, embed)
+    store.save_reader_model(
+        account_id,
+        StoredModel(generation, FORMAT, wanted, model.to_bytes(), datetime.now(UTC)),
+    )
+    return model, profile, background
+
+
+def train(
+    store: PaperStore,
+    profile: Profile,
+    generation: str,
+    background: Background,
+    embed: EmbedTexts | None = None,
+) -> ReaderModel:
+    """A model from the reader's whole profile."""
+    ids = sorted(profile.paper_ids)
+    papers = store.get_papers(ids)
+    vectors = stored_vectors(store, generation, ids) if generation else {}
+    facts = {pid: _facts(papers[pid], vectors.get(pid), background.dim) for pid in papers}
+    events = [
+        Event(facts[e.paper_id], Signal(e.kind), e.at.timestamp())
+        for e in profile.events
+        if e.paper_id in facts
+    ]
+    topics = [f.value for f in profile.follows if f.kind == "topic"]
+    topic_vecs = (
+        topic_vectors(store, generation, topics, embed, background.dim) if generation else {}
+    )
+    model = ReaderModel.train(background.dim, events, background, Follows())
+    for follow in profile.follows:
+        if follow.kind == "author":
+            model.follow_author(follow.value)
+        elif follow.kind == "category":
+            model.follow_category(follow.value)
+        else:
+            key = " ".join(follow.value.casefold().split())
+            model.follow_topic(follow.value, topic_vecs.get(key))
+    return model
+
+
+def _text(paper: StoredPaper) -> str:
+    return f"{paper.title_text}. {paper.abstract_text}"
+
+
+def _facts(paper: StoredPaper, raw: bytes | None, dim: int, trend: float = 0.0) -> PaperFacts:
+    vector = np.frombuffer(raw, dtype=np.float32) if raw and len(raw) == dim * 4 else None
+    return PaperFacts(
+        id=paper.paper.id,
+        title=paper.title_text,
+        vector=vector,
+        text=_text(paper),
+        categories=tuple(paper.paper.categories),
+        authors=tuple(a.name for a in paper.paper.authors),
+        trend=trend,
+    )
+
+
+# -- the list ---------------------------------------------------------------------------
+
+
+def window_papers(store: PaperStore, since: date | None, until: date | None) -> list[StoredPaper]:
+    """Papers announced in ``[since, until]``; without either, the latest day's."""
+    if since is None and until is None:
+        latest = store.latest_day()
+        if latest is None:
+            return []
+        since = until = latest
+    where = PaperFilter(since=since, until=until)
+    return store.list_papers(where, limit=MAX_CANDIDATES, order="newest")
+
+
+def candidates_for(
+    store: PaperStore,
+    papers: Sequence[StoredPaper],
+    generation: str,
+    background: Background,
+    trending: TrendingModel,
+    now: datetime,
+) -> Candidates:
+    """The window's papers with their vectors and their trend among them."""
+    ids = [p.paper.id for p in papers]
+    vectors = stored_vectors(store, generation, ids) if generation else {}
+    pool: CandidatePool = build_pool(
+        [(p, p.first_seen_at) for p in papers],
+        now=now,
+        model=trending,
+        community=trending_rows(store, ids, trending),
+        vectors=vectors,
+        generation=generation or None,
+        dim=background.dim if generation else 0,
+    )
+    facts = [
+        _facts(paper, vectors.get(paper.paper.id), background.dim, float(pool.trend[row]))
+        for row, paper in enumerate(pool.papers)
+    ]
+    return Candidates.build(facts, background)
+
+
+def for_you(
+    store: PaperStore,
+    account_id: int,
+    trending: TrendingModel,
+    *,
+    since: date | None = None,
+    until: date | None = None,
+    limit: int = 50,
+    embed: EmbedTexts | None = None,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> list[RankedPaper]:
+    """The reader's ranking of the window's papers, never one they have or judged."""
+    model, profile, background = reader_model(store, account_id, embed=embed)
+    papers = window_papers(store, since, until)
+    if not papers:
+        return []
+    generation = store.active_generation() or ""
+    candidates = candidates_for(store, papers, generation, background, trending, now())
+    return rank_for_reader(model, candidates, background, limit=limit, exclude=profile.paper_ids)
