@@ -140,27 +140,11 @@ def follow(email: str, author: str | None, category: str | None, topic: str | No
 @db_option
 def unfollow(email: str, author: str | None, category: str | None, topic: str | None) -> None:
     """Stop following an author, category or topic (in the digest's interests too)."""
-    from paperfeed.digest.candidates import author_key
+    from paperfeed.personal.readers import unfollow_matching
 
     kind, value = _one_follow(author, category, topic)
     store, account = _reader(email)
-    if kind == "author":
-        same = author_key
-    elif kind == "topic":
-
-        def same(text: str) -> str:
-            return " ".join(text.casefold().split())
-    else:
-
-        def same(text: str) -> str:
-            return text
-
-    values = [
-        f.value
-        for f in store.profile(account).follows
-        if f.kind == kind and same(f.value) == same(value)
-    ]
-    removed = store.unfollow(account, kind, values) if values else 0
+    removed = unfollow_matching(store, account, kind, value)
     if not removed:
         raise click.ClickException(f"{email} does not follow {kind} {value!r}")
     click.echo(f"no longer following {kind} {value!r}")

@@ -16,9 +16,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-import bibtexparser
 import orjson
 import rispy
+from bibtexparser.entrypoint import parse_string
 from bibtexparser.middlewares import LatexDecodingMiddleware
 
 from paperfeed.papers.ids import find_arxiv_id
@@ -128,7 +128,7 @@ def read_references(
 
 def _bibtex(text: str) -> list[Reference]:
     try:
-        library = bibtexparser.parse_string(text, append_middleware=[LatexDecodingMiddleware()])
+        library = parse_string(text, append_middleware=[LatexDecodingMiddleware()])
     except Exception as exc:  # the parser's own errors have no common base class
         raise LibraryImportError(f"the BibTeX file cannot be read: {exc}") from exc
     if library.failed_blocks:
@@ -266,9 +266,9 @@ def match_references(references: Sequence[Reference], store: LibraryLookup) -> M
         titled = store.papers_titled(sorted({_stored_form(t) for t in wanted.values()}))
         by_key = _by_title_key(titled)
         for i, title in wanted.items():
-            papers = by_key.get(title_key(title))
-            if papers:
-                found[i] = papers[0]
+            titled_ids = by_key.get(title_key(title))
+            if titled_ids:
+                found[i] = titled_ids[0]
     matched = tuple(dict.fromkeys(found[i] for i in sorted(found)))
     unmatched = tuple(_describe(r) for i, r in enumerate(references) if i not in found)
     return Matched(matched, unmatched)

@@ -20,7 +20,8 @@ import numpy as np
 from paperfeed.community.names import name_from_email
 from paperfeed.community.scoring import TrendingModel
 from paperfeed.community.trending_ranking import trending_rows
-from paperfeed.digest.candidates import CandidatePool, build_pool, stored_vectors
+from paperfeed.digest.candidates import CandidatePool, author_key, build_pool, stored_vectors
+from paperfeed.digest.ranking import topic_key
 from paperfeed.digest.topics import EmbedTexts, topic_vectors
 from paperfeed.personal.background import Background, fit_background
 from paperfeed.personal.errors import ModelStateError, PersonalError
@@ -35,7 +36,7 @@ from paperfeed.personal.model import FORMAT, Event, Follows, ReaderModel
 from paperfeed.personal.papers import Candidates, PaperFacts
 from paperfeed.personal.signals import Signal
 from paperfeed.store import PaperFilter, PaperStore, StoredPaper
-from paperfeed.store.personal import Profile, StoredBackground, StoredModel
+from paperfeed.store.personal import FollowKind, Profile, StoredBackground, StoredModel
 
 BACKGROUND_SAMPLE = 20_000
 """Papers the collection's statistics are fitted from (tens of thousands are plenty)."""
@@ -78,6 +79,25 @@ def import_library(
         account_id, matched.paper_ids, str(source), now or datetime.now(UTC)
     )
     return ImportResult(len(matched.paper_ids), added, matched.unmatched)
+
+
+def unfollow_matching(store: PaperStore, account_id: int, kind: FollowKind, value: str) -> int:
+    """Stop following what ``value`` names, however it was written: authors matched as
+    digests match names ("Y. LeCun" = "Yann LeCun"), topics by case and spacing."""
+    key = _FOLLOW_KEYS[kind]
+    values = [
+        f.value
+        for f in store.profile(account_id).follows
+        if f.kind == kind and key(f.value) == key(value)
+    ]
+    return store.unfollow(account_id, kind, values) if values else 0
+
+
+_FOLLOW_KEYS: dict[str, Callable[[str], str]] = {
+    "author": author_key,
+    "topic": topic_key,
+    "category": lambda text: text.strip(),
+}
 
 
 # -- the model --------------------------------------------------------------------------

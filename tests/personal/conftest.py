@@ -7,15 +7,17 @@ tests/fixtures/README.md), so these tests need no model and run in a second.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from paperfeed.papers.model import Paper
 from paperfeed.papers.text import render_plain
 from paperfeed.personal import Background, Candidates, PaperFacts, fit_background
 from paperfeed.sources.jsonl import JSONLSource
+from paperfeed.store import PaperStore
 
 ROOT = Path(__file__).parents[2]
 DEMO_CORPUS = ROOT / "paperfeed" / "demo" / "papers.jsonl.gz"
@@ -66,3 +68,33 @@ def corpus() -> Corpus:
         (p.categories for p in papers),
     )
     return Corpus(papers, background)
+
+
+SOFT_EQUIVARIANCE_DOI = "10.5555/soft-equivariance"
+"""An invented DOI given to demo paper 2306.00356 in the store, for DOI matching."""
+GENERATION = "minilm-l6-v2-int8"
+
+
+def demo_papers() -> list[Paper]:
+    papers = [p for page in JSONLSource(DEMO_CORPUS).pages(None) for p in page.papers]
+    return [replace(p, doi=SOFT_EQUIVARIANCE_DOI) if p.id == EQUIVARIANT[3] else p for p in papers]
+
+
+def fill_demo_store(store: PaperStore) -> None:
+    """The demo corpus and its saved vectors as the active generation."""
+    store.upsert_papers(demo_papers(), source="demo")
+    saved = np.load(VECTORS)
+    vectors = saved["vectors"].astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    store.ensure_generation(GENERATION, vectors.shape[1])
+    store.put_embeddings(
+        GENERATION, [(str(i), v.tobytes()) for i, v in zip(saved["ids"], vectors, strict=True)]
+    )
+    store.activate_generation(GENERATION)
+
+
+@pytest.fixture
+def demo_store(store: PaperStore) -> PaperStore:
+    """A store on the suite's engine holding the demo corpus with its vectors."""
+    fill_demo_store(store)
+    return store
