@@ -60,7 +60,8 @@ def test_importing_again_adds_nothing_new(demo_store: PaperStore) -> None:
         (b'[{"title": "half', "not valid JSON"),
         (b'{"items": 3}', "not a list"),
         (
-            b"TY  - JOUR\nUR  - https://arxiv.org/abs/2111.11840\nER  - \n\nTY  - JOUR\nTI  - No end\n",
+            b"TY  - JOUR\nUR  - https://arxiv.org/abs/2111.11840\nER  - \n\n"
+            b"TY  - JOUR\nTI  - No end\n",
             "malformed",
         ),
         (b"\x00\x01\x02binary", "binary"),
