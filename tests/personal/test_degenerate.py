@@ -22,7 +22,8 @@ from tests.personal.conftest import EQUIVARIANT, T0, Corpus
 
 def all_scores(model: ReaderModel, candidates: Candidates, corpus: Corpus) -> np.ndarray:
     scores, _ = score_readers([compile_reader(model, corpus.background)], candidates)
-    return scores[0]
+    first: np.ndarray = scores[0]
+    return first
 
 
 def test_a_new_reader_gets_trending_papers(corpus: Corpus) -> None:

@@ -29,10 +29,9 @@ def trending() -> TrendingModel:
     return CommunitySettings.from_settings(Settings({})).trending_model()
 
 
-def ranked(
-    store: PaperStore, account: int, trending: TrendingModel, **window: date
-) -> list[RankedPaper]:
-    return for_you(store, account, trending, limit=20, **({"since": EVERY_DAY} | window))
+def ranked(store: PaperStore, account: int, trending: TrendingModel) -> list[RankedPaper]:
+    """The reader's top 20 over every day of the demo."""
+    return for_you(store, account, trending, limit=20, since=EVERY_DAY)
 
 
 def ids(papers: list[RankedPaper]) -> list[str]:
@@ -61,10 +60,9 @@ def test_ratings_change_the_next_list(demo_store: PaperStore, trending: Trending
     after_more = ranked(demo_store, account, trending)
     assert AGENTS_PAPER not in ids(after_more)
     assert ids(after_more) != ids(after_less)
-    everything = {"since": EVERY_DAY, "limit": 300}
-    agents_less = ids(for_you(demo_store, account, trending, **everything))  # type: ignore[arg-type]
+    agents_less = ids(for_you(demo_store, account, trending, since=EVERY_DAY, limit=300))
     demo_store.rate(account, "2606.12852", "more", datetime.now(UTC))
-    agents_more = ids(for_you(demo_store, account, trending, **everything))  # type: ignore[arg-type]
+    agents_more = ids(for_you(demo_store, account, trending, since=EVERY_DAY, limit=300))
     assert agents_more.index(OTHER_AGENTS_PAPER) < agents_less.index(OTHER_AGENTS_PAPER)
 
 
