@@ -1,4 +1,4 @@
-"""The demo corpus (282 real arXiv papers) with their real MiniLM int8 vectors.
+"""The demo corpus (344 real arXiv papers) with their real MiniLM int8 vectors.
 
 The vectors were computed once by paperfeed's own embedder (``minilm-l6-v2-int8``, the
 store's ``title. abstract`` text) and are kept in tests/fixtures/personal/ (see

@@ -45,7 +45,7 @@ def test_only_negatives_push_away_without_nan(corpus: Corpus) -> None:
     candidates = corpus.candidates()
     scores = all_scores(model, candidates, corpus)
     assert np.isfinite(scores).all()
-    page = rank_for_reader(model, candidates, corpus.background, limit=300)
+    page = rank_for_reader(model, candidates, corpus.background, limit=len(corpus.papers))
     assert [p.id for p in page][-1] == rejected.id
 
 

@@ -53,9 +53,15 @@ def test_not_for_me_drops_the_paper_and_its_near_neighbours(corpus: Corpus) -> N
     model = rated(corpus, EQUIVARIANT[:2])
     candidates = corpus.candidates(exclude=EQUIVARIANT[:2])
     rejected, neighbour = closest_pair(corpus)
-    before = [p.id for p in rank_for_reader(model, candidates, corpus.background, limit=300)]
+    before = [
+        p.id
+        for p in rank_for_reader(model, candidates, corpus.background, limit=len(corpus.papers))
+    ]
     model.learn(rejected, Signal.LESS, corpus.background, at=T0 + DAY)
-    after = [p.id for p in rank_for_reader(model, candidates, corpus.background, limit=300)]
+    after = [
+        p.id
+        for p in rank_for_reader(model, candidates, corpus.background, limit=len(corpus.papers))
+    ]
     assert after.index(rejected.id) > before.index(rejected.id) + 20
     assert after.index(neighbour.id) > before.index(neighbour.id) + 10
 

@@ -52,10 +52,10 @@ def test_a_followed_topic_is_named(corpus: Corpus) -> None:
 
 
 def test_trending_papers_say_where_they_trend(corpus: Corpus) -> None:
-    papers = [replace(p, trend=1.0 if p.id == "2606.20661" else 0.0) for p in corpus.papers]
+    papers = [replace(p, trend=1.0 if p.id == "2606.12563" else 0.0) for p in corpus.papers]
     candidates = Candidates.build(papers, corpus.background)
     page = rank_for_reader(ReaderModel(corpus.background.dim), candidates, corpus.background)
-    assert page[0].id == "2606.20661"
+    assert page[0].id == "2606.12563"
     assert page[0].reasons == ("trending in cs.AI",)
     assert all(p.reasons for p in page)
 
