@@ -41,8 +41,15 @@ class Matcher:
         self._prefixes = tuple(p.lower() for p in prefixes if p)
         starts = sorted(self._stems | set(self._prefixes), key=len, reverse=True)
         # A regex finds candidate words in C; each candidate is then confirmed by stem.
+        # The look-ahead on the first letters lets most positions fail in one test.
+        firsts = "".join(
+            sorted({re.escape(ch) for s in starts for ch in {s[0].lower(), s[0].upper()}})
+        )
         self._pattern = (
-            re.compile(r"\b(?:" + "|".join(map(re.escape, starts)) + r")\w*", re.IGNORECASE)
+            re.compile(
+                rf"(?<!\w)(?=[{firsts}])(?:" + "|".join(map(re.escape, starts)) + r")\w*",
+                re.IGNORECASE,
+            )
             if starts
             else None
         )
