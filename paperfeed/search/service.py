@@ -23,7 +23,7 @@ from paperfeed.config import Settings
 from paperfeed.embedding import Embedder, Vectors, load_embedder
 from paperfeed.errors import PaperfeedError
 from paperfeed.papers.ids import InvalidArxivId, parse_arxiv_id
-from paperfeed.search.fusion import has_every_word, is_term_list, score_fusion
+from paperfeed.search.fusion import is_term_list, score_fusion, share_of_words_held
 from paperfeed.search.generations import GenerationIndex, Progress, embed_missing
 from paperfeed.search.highlight import Highlighted, Matcher, highlight, snippet
 from paperfeed.search.index_files import read_manifest
@@ -120,6 +120,11 @@ def _scope(parsed: ParsedQuery, filters: SearchFilters) -> SearchScope:
         until=filters.until or parsed.until,
         author=author,
     )
+
+
+# A list of terms counts as found together when the best keyword match holds this share
+# of its words: all of three or four, all but one of five to nine (decision 0003).
+TERM_LIST_HELD_SHARE = 0.8
 
 
 class _Clock:
@@ -405,10 +410,10 @@ class SearchService:
     ) -> float:
         """The keyword score's weight in hybrid search for ``parsed``, whose keyword
         candidates are ``keyword``: higher when the query is a list of terms and the best
-        keyword match has every one of them, the case where a reader wants exactly the
-        papers with the words they typed (decision 0003). A list of terms that no paper
-        holds together ("symmetry-aware deep nets") still leans on meaning.
-        ``loaded`` collects the paper read, for the page."""
+        keyword match holds nearly all of them, where a reader wants the papers with the
+        words they typed (decision 0003). A list of terms no paper holds together
+        ("symmetry-aware deep nets") still leans on meaning. ``loaded`` collects the
+        paper read, for the page."""
         prose = float(self.settings.get("search_keyword_weight"))
         if not keyword or not is_term_list(parsed.text):
             return prose
@@ -417,7 +422,7 @@ class SearchService:
         if best not in papers:
             papers.update(self.store.get_papers([best]))
         paper = papers.get(best)
-        if paper is None or not has_every_word(parsed.text, paper):
+        if paper is None or share_of_words_held(parsed.text, paper) < TERM_LIST_HELD_SHARE:
             return prose
         return float(self.settings.get("search_term_list_keyword_weight"))
 
