@@ -14,11 +14,19 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from typing import Protocol
 
 from paperfeed.config import Settings
-from paperfeed.store.base import PaperStore
+from paperfeed.store.base import SearchableStore
+from paperfeed.store.community import CommunityStore
+from paperfeed.store.trending import TrendingStore
 
 log = logging.getLogger("paperfeed.derived")
+
+
+class DerivedStore(SearchableStore, CommunityStore, TrendingStore, Protocol):
+    """What the derived work reads and writes: papers and their search part, Hugging
+    Face readings and the trending ledger."""
 
 
 @dataclass
@@ -36,7 +44,7 @@ class DerivedReport:
 
 
 def finish_derived_work(
-    store: PaperStore, settings: Settings, *, embed: bool = True
+    store: DerivedStore, settings: Settings, *, embed: bool = True
 ) -> DerivedReport:
     """Bring everything derived from the stored papers up to date; cheap when nothing is
     pending (no model is loaded then). ``embed=False`` leaves vectors to ``index update``."""
@@ -48,7 +56,7 @@ def finish_derived_work(
     return report
 
 
-def _import_hf_signals(store: PaperStore, settings: Settings) -> int:
+def _import_hf_signals(store: DerivedStore, settings: Settings) -> int:
     from paperfeed.community.hf_signals import import_hf_signals
     from paperfeed.community.ranking import ensure_params
     from paperfeed.community.settings import CommunitySettings
@@ -61,7 +69,7 @@ def _import_hf_signals(store: PaperStore, settings: Settings) -> int:
     return import_hf_signals(store, community, model).papers
 
 
-def _update_keyword_index(store: PaperStore, settings: Settings) -> int:
+def _update_keyword_index(store: DerivedStore, settings: Settings) -> int:
     from paperfeed.search import SearchService
 
     service = SearchService(store, settings)
@@ -71,7 +79,7 @@ def _update_keyword_index(store: PaperStore, settings: Settings) -> int:
         service.close()
 
 
-def _embed_missing(store: PaperStore, settings: Settings, report: DerivedReport) -> None:
+def _embed_missing(store: DerivedStore, settings: Settings, report: DerivedReport) -> None:
     from paperfeed.search import SearchError, SearchService
 
     service = SearchService(store, settings)

@@ -201,13 +201,14 @@ def _derived_state(store: PaperStore) -> dict[str, Any]:
     from paperfeed.search.index_files import read_manifest
     from paperfeed.search.keyword_index import position_on_disk
     from paperfeed.search.service import index_root
+    from paperfeed.store.search import KeywordChangeLog
 
     papers = store.count_papers()
     state: dict[str, Any] = {
         "papers without a vector": store.count_missing_embeddings(MODEL),
         "active generation": store.active_generation(),
     }
-    if not store.searches_keywords():
+    if isinstance(store, KeywordChangeLog):  # the indexes are files beside the store
         root = index_root(store, Settings({}, environ={}))
         state["keyword index behind by"] = _behind(
             position_on_disk(root / "keyword"), store.latest_keyword_change(), papers

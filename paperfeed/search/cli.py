@@ -206,13 +206,10 @@ def index_status(as_json: bool) -> None:
             )
         target = service.target_generation
         root = str(service.index_root)
+        state = service.keywords.state()
         keyword = None
-        if not store.searches_keywords():
-            index = service.keyword_index()
-            keyword = {
-                "papers": index.document_total(),
-                "pending_changes": max(0, store.latest_keyword_change() - index.applied_seq),
-            }
+        if state is not None:
+            keyword = {"papers": state.papers, "pending_changes": state.pending_changes}
     if as_json:
         click.echo(
             orjson.dumps(

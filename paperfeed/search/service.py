@@ -1,14 +1,14 @@
 """``SearchService``: keyword, semantic and hybrid search, pins, fallbacks, similar papers.
 
-Keyword results come from the store's full-text index (PostgreSQL) or the keyword index
-beside it (SQLite); semantic results from the active embedding generation's vector
-index; hybrid fuses both by score, every candidate with its own cosine similarity.
+Keyword results come from the keyword backend chosen for the store (PostgreSQL's
+full-text search, or the keyword index beside SQLite); semantic results from the active
+embedding generation's vector index; hybrid fuses both by score, every candidate with
+its own cosine similarity.
 A failing or slow embedder degrades a search to keyword results, and says so.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -28,11 +28,11 @@ from paperfeed.search.generations import GenerationIndex, Progress, embed_missin
 from paperfeed.search.highlight import Highlighted, Matcher, highlight, snippet
 from paperfeed.search.index_files import read_manifest
 from paperfeed.search.keyword import STOPWORDS, DocumentFrequencies, build_keyword_query
-from paperfeed.search.keyword_index import KeywordIndex
+from paperfeed.search.keyword_backend import keyword_backend
 from paperfeed.search.pins import Pin, arxiv_reference, doi_reference, normalize_title
 from paperfeed.search.query import ParsedQuery, parse_query
 from paperfeed.search.query_embedding import EmbeddingUnavailable, QueryEmbedder
-from paperfeed.store.base import PaperStore, StoredPaper
+from paperfeed.store.base import SearchableStore, StoredPaper
 from paperfeed.store.search import SearchScope
 
 Mode = Literal["keyword", "semantic", "hybrid"]
@@ -40,7 +40,6 @@ MODES: tuple[Mode, ...] = ("keyword", "semantic", "hybrid")
 EXACT_SEARCH_LIMIT = 20_000  # filtered semantic search scans at most this many vectors
 _OVERFETCH = 4
 _TITLE_PIN_DEPTH = 10  # an exact title pins its paper when it ranks this high
-EMBEDDED_MAX_TERMS = 64  # free words of one query the embedded keyword index ranks by
 
 
 class SearchError(PaperfeedError):
@@ -92,7 +91,7 @@ class SearchResults:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def index_root(store: PaperStore, settings: Settings) -> Path:
+def index_root(store: SearchableStore, settings: Settings) -> Path:
     """Where the keyword and vector indexes live: the setting, else next to the SQLite
     file."""
     configured = str(settings.get("search_index_dir") or "")
@@ -147,50 +146,29 @@ class SearchService:
     """The one entry point for searching papers; safe to share between threads."""
 
     def __init__(
-        self, store: PaperStore, settings: Settings, *, embedder: Embedder | None = None
+        self, store: SearchableStore, settings: Settings, *, embedder: Embedder | None = None
     ) -> None:
         self.store = store
         self.settings = settings
         self.index_root = index_root(store, settings)
         self._given = embedder
-        self._keyword_index: KeywordIndex | None = None
-        self._keyword_lock = threading.Lock()
-        if store.searches_keywords():
-            self._frequencies = DocumentFrequencies(
-                store.keyword_document_frequencies, store.keyword_document_total
-            )
-        else:
-            self._frequencies = DocumentFrequencies(
-                lambda words: self.keyword_index().document_frequencies(words),
-                lambda: self.keyword_index().document_total(),
-            )
+        self.keywords = keyword_backend(store, settings, self.index_root / "keyword")
+        self._frequencies = DocumentFrequencies(
+            self.keywords.document_frequencies, self.keywords.document_total
+        )
         self._indexes: dict[str, GenerationIndex] = {}
         self._query_embedders: dict[str, QueryEmbedder] = {}
         self._workers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="paperfeed-search")
 
-    # -- the keyword index beside the store (engines without their own) --------------
-
-    def keyword_index(self) -> KeywordIndex:
-        """The keyword index in files beside the store (for engines that keep none)."""
-        with self._keyword_lock:
-            if self._keyword_index is None:
-                self._keyword_index = KeywordIndex(self.store, self.index_root / "keyword")
-            return self._keyword_index
+    # -- the keyword backend ----------------------------------------------------------
 
     def update_keyword_index(self, *, progress: Progress | None = None) -> int:
-        """Apply the store's pending keyword changes now; returns how many. An engine
-        that ranks keyword queries itself refreshes its word counts if they are stale
-        (returns how many words it wrote)."""
-        if self.store.searches_keywords():
-            return self.store.refresh_keyword_statistics()
-        return self.keyword_index().refresh(progress)
+        """Bring keyword search up to date now (see ``KeywordBackend.update``)."""
+        return self.keywords.update(progress)
 
     def rebuild_keyword_index(self, *, progress: Progress | None = None) -> int:
-        """Build the keyword index from every paper; returns how many it holds (an
-        engine that ranks keyword queries itself: refresh its word counts now)."""
-        if self.store.searches_keywords():
-            return self.store.refresh_keyword_statistics(force=True)
-        return self.keyword_index().rebuild(progress)
+        """Rebuild keyword search from every paper (see ``KeywordBackend.rebuild``)."""
+        return self.keywords.rebuild(progress)
 
     # -- generations ------------------------------------------------------------------
 
@@ -231,8 +209,7 @@ class SearchService:
         with keyword results and ``reason`` says why.
         """
         start = time.perf_counter()
-        if not self.store.searches_keywords():
-            self.keyword_index().document_total()  # opens it and catches up
+        self.keywords.prepare()
         generation = self.store.active_generation()
         if generation is None:
             reason = "no semantic index yet (run `paperfeed index update`)"
@@ -317,19 +294,13 @@ class SearchService:
     ) -> tuple[list[tuple[str, float]], float]:
         """Keyword candidates, best first, and the milliseconds they took."""
         start = time.perf_counter()
-        if self.store.searches_keywords():
-            max_terms = int(self.settings.get("search_max_keyword_terms"))
-            max_share = float(self.settings.get("search_max_term_share"))
-            search = self.store.keyword_search
-        else:
-            # The embedded index's cost barely grows with the number of words, so every
-            # word counts (better ranking); the cap only bounds a pasted abstract.
-            max_terms, max_share = EMBEDDED_MAX_TERMS, 1.0
-            search = self.keyword_index().search
         query = build_keyword_query(
-            parsed, self._frequencies, max_terms=max_terms, max_document_share=max_share
+            parsed,
+            self._frequencies,
+            max_terms=self.keywords.max_terms,
+            max_document_share=self.keywords.max_document_share,
         )
-        found = search(query, scope, limit=depth)
+        found = self.keywords.search(query, scope, limit=depth)
         return [(m.paper_id, m.score) for m in found], (time.perf_counter() - start) * 1000
 
     def embed_query(self, text: str) -> tuple[str, Vectors]:
@@ -607,8 +578,7 @@ class SearchService:
 
     def close(self) -> None:
         self._workers.shutdown(wait=False)
-        if self._keyword_index is not None:
-            self._keyword_index.close()
+        self.keywords.close()
         for embedder in self._query_embedders.values():
             embedder.close()
 

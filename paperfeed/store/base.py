@@ -188,6 +188,10 @@ class PaperRecords(Protocol):
         """Counts for monitoring: papers, per source, per primary category."""
 
 
+class SearchableStore(PaperRecords, SearchStore, Protocol):
+    """What search reads: the papers, and the store's part in search."""
+
+
 class PaperStore(
     PaperRecords, SearchStore, SubscriptionStore, OutboxStore, CommunityStore, TrendingStore, ABC
 ):

@@ -25,7 +25,7 @@ from paperfeed.store.database import Transaction
 from paperfeed.store.postgres.connection import PostgresPool, lock_key
 from paperfeed.store.postgres.database import PostgresDatabase, PostgresTransaction
 from paperfeed.store.postgres.pgvector import require_pgvector
-from paperfeed.store.postgres.search import PostgresSearchStore
+from paperfeed.store.postgres.search import PostgresSearch
 from paperfeed.store.rows import authors_json, dumps
 from paperfeed.store.tables.community import CommunityTables
 from paperfeed.store.tables.outbox import OutboxTables
@@ -83,7 +83,7 @@ CLAIM_DUE = (
 
 
 class PostgresPaperStore(
-    PostgresSearchStore,
+    PostgresSearch,
     PaperTables,
     SubscriptionTables,
     OutboxTables,

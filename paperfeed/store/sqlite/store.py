@@ -29,7 +29,7 @@ from paperfeed.store.database import Transaction
 from paperfeed.store.rows import authors_json, dumps, iso
 from paperfeed.store.sqlite.connection import ConnectionPool, connect
 from paperfeed.store.sqlite.database import SQLiteDatabase
-from paperfeed.store.sqlite.search import SQLiteSearchStore
+from paperfeed.store.sqlite.search import SQLiteSearch
 from paperfeed.store.sqlite.sql import marks
 from paperfeed.store.tables.community import CommunityTables
 from paperfeed.store.tables.outbox import OutboxTables
@@ -108,7 +108,7 @@ CLAIM_DUE = (
 
 
 class SQLitePaperStore(
-    SQLiteSearchStore,
+    SQLiteSearch,
     PaperTables,
     SubscriptionTables,
     OutboxTables,

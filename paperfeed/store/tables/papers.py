@@ -9,6 +9,7 @@ schema is newer than the code is refused before anything is applied.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
@@ -69,7 +70,7 @@ def _stored(row: Row, hf: Row | None, sources: Mapping[str, list[SourceRecord]])
     )
 
 
-class PaperTables:
+class PaperTables(ABC):
     """Papers, sources, checkpoints and migrations in SQL both engines run (mixed into
     the store, which supplies the engine's bulk write path and migration runner)."""
 
@@ -79,20 +80,20 @@ class PaperTables:
     _label: str
     """How errors name the database."""
 
+    @abstractmethod
     def _write_papers(
         self, tx: Transaction, hashed: list[tuple[Paper, str]], now: datetime, *, insert: bool
     ) -> None:
         """Insert (or update) papers with their categories and Hugging Face rows."""
-        raise NotImplementedError
 
-    def _lock_migrations(self, tx: Transaction) -> None:
+    def _lock_migrations(self, tx: Transaction) -> None:  # noqa: B027 - optional hook
         """Keep other processes from migrating while this transaction runs."""
 
+    @abstractmethod
     def _run_script(self, tx: Transaction, script: str) -> None:
         """Run one migration script (several statements, no parameters)."""
-        raise NotImplementedError
 
-    def _check_server(self, tx: Transaction) -> None:
+    def _check_server(self, tx: Transaction) -> None:  # noqa: B027 - optional hook
         """Raise ``StoreError`` if the server lacks what the schema needs, before any
         migration is applied (so a refusal leaves nothing half-migrated)."""
 
