@@ -1,0 +1,219 @@
+"""Three to eight keywords: the phrases of title and abstract a summary would name.
+
+Candidates are the runs of words between punctuation and function words ("mixed
+precision training", "graph neural networks") and their shorter pieces. A logistic model
+trained on SciTLDR (scripts/train_summaries.py) scores each from where and how often it
+occurs (title, first mention, repetitions), how rare its words are in the collection
+(document frequencies, from the keyword index when ingest passes it) and the words it
+starts and ends with; the best non-overlapping phrases are kept, longer phrases weighed up
+a little, and shown as the text spells them.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from paperfeed.summaries.linear import Features, LinearModel
+from paperfeed.summaries.words import STOPWORDS, WORD, word_key
+
+__all__ = [
+    "MAX_KEYWORDS",
+    "MIN_KEYWORDS",
+    "Phrase",
+    "RarityLookup",
+    "WordStatistics",
+    "choose_keywords",
+    "keyword_candidates",
+    "keyword_features",
+]
+
+MIN_KEYWORDS = 3
+MAX_KEYWORDS = 8
+MAX_PHRASE_WORDS = 4
+MAX_TEXT_CHARS = 20_000  # keywords come from the start of a very long abstract
+LENGTH_WEIGHT = 0.5  # utility = probability * words ** LENGTH_WEIGHT
+KEEP_THRESHOLD = 0.3  # past MIN_KEYWORDS, keep phrases at least this likely
+
+# Punctuation that ends a phrase (a hyphen inside a word does not).
+_BREAK = re.compile(r"[.,;:!?()\[\]{}\"“”«»|/=<>+*]|\s[-–—]\s|\s'|'\s")
+_SUFFIXES = ("ly", "ed", "ing", "al", "ive", "ic", "ous", "able", "s", "er", "ion", "ity")
+
+
+class WordStatistics(Protocol):
+    """Document frequencies of a collection: the keyword index provides them."""
+
+    def document_frequencies(self, words: Sequence[str]) -> Mapping[str, int]:
+        """How many documents contain each word (any spelling the index folds together)."""
+        ...
+
+    def document_total(self) -> int:
+        """How many documents the collection holds."""
+        ...
+
+
+class RarityLookup(Protocol):
+    """How rare each word key is, from 0 (in every document) to 1 (in none)."""
+
+    def __call__(self, keys: Sequence[str]) -> Mapping[str, float]: ...
+
+
+@dataclass(slots=True)
+class Phrase:
+    """A candidate keyword: its word keys and what the text says about it."""
+
+    keys: tuple[str, ...]
+    in_title: int = 0
+    in_abstract: int = 0
+    first_run: int = -1
+    forms: Counter[str] = field(default_factory=Counter)
+
+    def display(self, casing: Mapping[str, str]) -> str:
+        """The phrase as the text spells it, with title-case words lowercased."""
+        form = self.forms.most_common(1)[0][0]
+        return " ".join(casing.get(w.lower(), _lowercase_unless_name(w)) for w in form.split())
+
+
+def keyword_candidates(title: str, abstract: str) -> tuple[dict[tuple[str, ...], Phrase], int]:
+    """Every phrase of title and abstract, and how many runs the abstract has."""
+    phrases: dict[tuple[str, ...], Phrase] = {}
+    run_count = 0
+    for source, text in (("title", title), ("abstract", abstract[:MAX_TEXT_CHARS])):
+        for run in _runs(text):
+            for words in _ngrams(run):
+                keys = tuple(word_key(w) for w in words)
+                phrase = phrases.get(keys)
+                if phrase is None:
+                    phrase = phrases[keys] = Phrase(keys)
+                phrase.forms[" ".join(words)] += 1
+                if source == "title":
+                    phrase.in_title += 1
+                else:
+                    phrase.in_abstract += 1
+                    if phrase.first_run < 0:
+                        phrase.first_run = run_count
+            if source == "abstract":
+                run_count += 1
+    return phrases, run_count
+
+
+def keyword_features(
+    phrase: Phrase, run_count: int, rarity: Mapping[str, float], vocabulary: frozenset[str]
+) -> Features:
+    """What the keyword model knows of a phrase."""
+    n = len(phrase.keys)
+    form = phrase.forms.most_common(1)[0][0]
+    words = form.split()
+    idf = [rarity.get(k, 1.0) for k in phrase.keys]
+    first = phrase.first_run if phrase.first_run >= 0 else run_count
+    f: Features = {
+        f"n{n}": 1.0,
+        "title": float(phrase.in_title > 0),
+        "title_x_n": float(phrase.in_title > 0) * n,
+        "tf": math.log1p(phrase.in_abstract),
+        "first": first / max(1, run_count),
+        "absent": float(phrase.in_abstract == 0),
+        "idf_min": min(idf),
+        "idf_mean": sum(idf) / n,
+        "caps": float(any(c.isupper() for w in words for c in w[1:])),
+        "hyphen": float("-" in form),
+        "digit": float(any(c.isdigit() for c in form)),
+    }
+    head, tail = phrase.keys[0], phrase.keys[-1]
+    if tail in vocabulary:
+        f[f"last:{tail}"] = 1.0
+    if head in vocabulary:
+        f[f"first:{head}"] = 1.0
+    f[f"first_suffix:{_suffix(words[0])}"] = 1.0
+    f[f"last_suffix:{_suffix(words[-1])}"] = 1.0
+    return f
+
+
+def choose_keywords(
+    title: str,
+    abstract: str,
+    model: LinearModel,
+    vocabulary: frozenset[str],
+    rarity_of: RarityLookup,
+) -> list[str]:
+    """Up to MAX_KEYWORDS readable phrases, at least MIN_KEYWORDS when the text has them."""
+    phrases, run_count = keyword_candidates(title, abstract)
+    if not phrases:
+        return []
+    rarity = rarity_of(sorted({k for keys in phrases for k in keys}))
+    scored = []
+    for phrase in phrases.values():
+        p = model.score(keyword_features(phrase, run_count, rarity, vocabulary))
+        scored.append((p * len(phrase.keys) ** LENGTH_WEIGHT, p, phrase))
+    scored.sort(key=lambda item: -item[0])
+    casing = _casing(abstract[:MAX_TEXT_CHARS])
+    chosen: list[Phrase] = []
+    shown: list[str] = []
+    for _, p, phrase in scored:
+        if len(chosen) >= MIN_KEYWORDS and p < KEEP_THRESHOLD:
+            break
+        if any(_overlaps(phrase.keys, other.keys) for other in chosen):
+            continue
+        text = phrase.display(casing)
+        if text.lower() in (s.lower() for s in shown):
+            continue
+        chosen.append(phrase)
+        shown.append(text)
+        if len(chosen) == MAX_KEYWORDS:
+            break
+    return shown
+
+
+def _runs(text: str) -> Iterator[list[str]]:
+    """Runs of content words, broken at punctuation, function words and bare numbers."""
+    for chunk in _BREAK.split(text):
+        run: list[str] = []
+        for word in WORD.findall(chunk):
+            if word.lower() in STOPWORDS or word.isdigit() or len(word) > 40:
+                if run:
+                    yield run
+                run = []
+            else:
+                run.append(word)
+        if run:
+            yield run
+
+
+def _ngrams(run: list[str]) -> Iterator[list[str]]:
+    for n in range(1, min(MAX_PHRASE_WORDS, len(run)) + 1):
+        for start in range(len(run) - n + 1):
+            yield run[start : start + n]
+
+
+def _overlaps(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """Whether two phrases share a word: showing both would repeat it."""
+    return bool(set(a) & set(b))
+
+
+def _suffix(word: str) -> str:
+    lower = word.lower()
+    if len(lower) <= 3 or not lower.isalpha():
+        return "other"
+    return next((s for s in _SUFFIXES if lower.endswith(s)), "other")
+
+
+def _casing(abstract: str) -> dict[str, str]:
+    """How the abstract spells each word inside sentences (so "Gaussian" stays capital)."""
+    seen: dict[str, Counter[str]] = {}
+    for match in WORD.finditer(abstract):
+        word = match.group()
+        before = abstract[max(0, match.start() - 2) : match.start()]
+        if match.start() == 0 or before.rstrip()[-1:] in (".", "!", "?"):
+            continue  # a sentence's first word is capitalised whatever it is
+        seen.setdefault(word.lower(), Counter())[word] += 1
+    return {lower: forms.most_common(1)[0][0] for lower, forms in seen.items()}
+
+
+def _lowercase_unless_name(word: str) -> str:
+    """Title Case words become lowercase; acronyms and names like "PointGrow" stay."""
+    parts = word.split("-")
+    return "-".join(p.lower() if p[:1].isupper() and p[1:].islower() else p for p in parts)
