@@ -175,9 +175,10 @@ def keyword_table(papers: list[Paper]) -> None:
     rows = [
         ("paperfeed keywords", ours),
         ("tf-idf top 8 words", [tfidf_keywords(p, 8, rarity) for p in papers]),
-        (f"tf-idf top {budget} words (same word count)", [
-            tfidf_keywords(p, budget, rarity) for p in papers
-        ]),
+        (
+            f"tf-idf top {budget} words (same word count)",
+            [tfidf_keywords(p, budget, rarity) for p in papers],
+        ),
     ]
     print()
     print("Keywords: word precision / recall / F1 x100 against the content words of")
@@ -186,9 +187,12 @@ def keyword_table(papers: list[Paper]) -> None:
     for name, lists in rows:
         a = precision_recall(lists, papers, with_title=True)
         b = precision_recall(lists, papers, with_title=False)
-        print(f"{name:44} " + " ".join(f"{x:6.1f}" for x in a) + "   " + " ".join(
-            f"{x:6.1f}" for x in b
-        ))
+        print(
+            f"{name:44} "
+            + " ".join(f"{x:6.1f}" for x in a)
+            + "   "
+            + " ".join(f"{x:6.1f}" for x in b)
+        )
     counts = Counter(len(k) for k in ours)
     print(
         f"keywords per paper: {statistics.fmean(len(k) for k in ours):.1f} "
@@ -212,8 +216,12 @@ def _split_all(texts: list[tuple[str, str]]) -> int:
     return len(texts)
 
 
-def rate(work: Callable[[list[tuple[str, str]]], int], texts: list[tuple[str, str]],
-         repeat: int, processes: int = 1) -> float:
+def rate(
+    work: Callable[[list[tuple[str, str]]], int],
+    texts: list[tuple[str, str]],
+    repeat: int,
+    processes: int = 1,
+) -> float:
     """Papers per second, best of ``repeat`` runs, over ``processes`` worker processes."""
     best = math.inf
     if processes == 1:
@@ -238,7 +246,9 @@ def load_arxiv(path: Path, limit: int) -> list[tuple[str, str]]:
     with lzma.open(path, "rt", encoding="utf-8") as fh:
         for line in itertools.islice(fh, limit):
             row = json.loads(line)
-            out.append((latex_to_text(row.get("title") or ""), latex_to_text(row.get("abstract") or "")))
+            out.append(
+                (latex_to_text(row.get("title") or ""), latex_to_text(row.get("abstract") or ""))
+            )
     return out
 
 
@@ -247,11 +257,12 @@ def speed_table(papers: list[Paper], arxiv: Path, limit: int, repeat: int) -> No
     if limit and arxiv.is_file():
         corpora.append((f"arXiv sample, first {limit:,}", load_arxiv(arxiv, limit)))
     print()
-    print("Speed (papers/s, best of %d runs; other work on the machine lowers them)" % repeat)
+    print(f"Speed (papers/s, best of {repeat} runs; other work on the machine lowers them)")
     for name, texts in corpora:
         mean_chars = statistics.fmean(len(a) for _, a in texts)
         print(f"  {name} ({len(texts):,} papers, abstracts of {mean_chars:,.0f} characters):")
-        print(f"    baseline, split + first sentence, 1 process:  {rate(_split_all, texts, repeat):8,.0f}")
+        baseline = rate(_split_all, texts, repeat)
+        print(f"    baseline, split + first sentence, 1 process:  {baseline:8,.0f}")
         one = rate(_summarize_all, texts, repeat)
         two = rate(_summarize_all, texts, repeat, processes=2)
         print(f"    TL;DR + keywords, 1 process:                  {one:8,.0f}")

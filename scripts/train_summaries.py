@@ -116,9 +116,7 @@ def train_ranker(papers: list[Paper], salience: list[dict[str, float]]) -> Linea
         first_cue = next((i for i, s in enumerate(paper.sentences) if CUE.search(s)), -1)
         for candidate in tldr_candidates(paper.sentences):
             rows.append(
-                candidate_features(
-                    candidate, len(paper.sentences), first_cue, title_keys, words
-                )
+                candidate_features(candidate, len(paper.sentences), first_cue, title_keys, words)
             )
             targets.append(
                 max(scorer.score(r, candidate.text)["rouge1"].fmeasure for r in paper.references)

@@ -29,12 +29,10 @@ class LinearModel:
     link: Link = "identity"
 
     def score(self, features: Features) -> float:
-        weights = self.weights
+        weight = self.weights.get
         total = self.bias
         for name, value in features.items():
-            weight = weights.get(name)
-            if weight is not None:
-                total += weight * value
+            total += weight(name, 0.0) * value
         if self.link == "logistic":
             return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, total))))
         return total
@@ -59,8 +57,10 @@ class LinearModel:
 
 def load_model(name: str, part: str) -> LinearModel:
     """The model ``part`` of the shipped file ``paperfeed/summaries/data/<name>.json``."""
-    text = resources.files("paperfeed.summaries").joinpath("data", f"{name}.json").read_text(
-        encoding="utf-8"
+    text = (
+        resources.files("paperfeed.summaries")
+        .joinpath("data", f"{name}.json")
+        .read_text(encoding="utf-8")
     )
     data = json.loads(text)
     return LinearModel.from_json(data[part])

@@ -5,8 +5,7 @@ abstracts then need repairs it does not know about: it splits after reference
 abbreviations ("Eq. (2)", "Thm. 3", "Proc. Natl. Acad. Sci."), inside math that kept its
 ``$`` delimiters or inside brackets, and it misses a full stop with no space after it
 ("on CIFAR-10.We show"). The repairs below only ever merge neighbouring pieces or cut at a
-full stop, so no text is lost or reordered: joining the sentences with spaces gives back
-the input with its whitespace collapsed.
+full stop, so no text is lost or reordered.
 """
 
 from __future__ import annotations
@@ -19,16 +18,18 @@ __all__ = ["split_sentences"]
 
 # Abbreviations that point at a numbered thing ("Eq. (2)", "Thm. 3", "App. A"): no
 # sentence ends after them when a number, a bracket or a short label follows.
-_REFERENCE_ABBREVIATIONS = frozenset(
+_REFERENCE_WORDS = (
     "fig figs eq eqs eqn eqns sec secs sect ch chap thm thms lem prop def cor app appx "
-    "tab alg ref refs no nos vol vols pp".split()
+    "tab alg ref refs no nos vol vols pp"
 )
+_REFERENCE_ABBREVIATIONS = frozenset(_REFERENCE_WORDS.split())
 # Abbreviations that never end a sentence in an abstract (compared lowercased, without
 # the final dot). sentencex knows some of them, not all, and not in every context.
-_ABBREVIATIONS = frozenset(
+_ABBREVIATION_WORDS = (
     "e.g i.e cf vs viz approx ca incl wrt w.r.t a.k.a dr prof mr mrs ms proc natl acad "
-    "sci phys rev lett conf univ dept inst".split()
+    "sci phys rev lett conf univ dept inst"
 )
+_ABBREVIATIONS = frozenset(_ABBREVIATION_WORDS.split())
 # A piece that continues the previous one: it starts with punctuation that cannot open a
 # sentence.
 _CONTINUATION = re.compile(r"^[,;:)\]}%]")
@@ -51,11 +52,25 @@ def split_sentences(text: str) -> list[str]:
     if not text:
         return []
     try:
-        pieces = [b["text"].strip() for b in get_sentence_boundaries("en", text)]
+        boundaries = [b["text"] for b in get_sentence_boundaries("en", text)]
     except Exception:  # a segmenter failure must not lose the abstract
-        pieces = [text]
-    pieces = [p for piece in pieces for p in _split_glued(piece) if p]
+        boundaries = [text]
+    pieces = [p for piece in _rejoin_words(boundaries) for p in _split_glued(piece) if p]
     return _merge_false_splits(pieces)
+
+
+def _rejoin_words(pieces: list[str]) -> list[str]:
+    """Undo cuts inside a word ("github.com/org/Repo." + "Name"): a sentence boundary has
+    a space after it; _split_glued then cuts the few real ones that lack it."""
+    out: list[str] = []
+    glued = False
+    for piece in pieces:
+        if glued and out:
+            out[-1] += piece
+        else:
+            out.append(piece)
+        glued = piece.endswith(".")  # not "。": Chinese and Japanese put no space after it
+    return [p.strip() for p in out]
 
 
 def _split_glued(piece: str) -> list[str]:

@@ -11,7 +11,7 @@ Two small models trained on SciTLDR (scripts/train_summaries.py) do the work:
    paper"), and the best-scoring one is the TL;DR.
 
 It extracts and only deletes, so a TL;DR never says what the abstract does not.
-docs/decisions/0009-tldr-and-keywords.md has the measurements.
+docs/decisions/0011-tldr-and-keywords.md has the measurements.
 """
 
 from __future__ import annotations
@@ -71,6 +71,7 @@ CLAUSE_BREAK = re.compile(
     re.IGNORECASE,
 )
 BRACKETED = re.compile(r"\s*\([^()]{0,200}\)")
+_DIGIT = re.compile(r"\d")
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.;:!?])")
 
 
@@ -107,9 +108,9 @@ def word_features(sentences: Sequence[str], title: str) -> dict[str, Features]:
             first.setdefault(key, index)
         if CUE.search(sentence):
             in_cue.update(keys)
-        for position, word in enumerate(words):
-            if position and any(c.isupper() for c in word):
-                capitalised.add(word_key(word))
+        capitalised.update(
+            key for key, word in zip(keys[1:], words[1:], strict=True) if word != word.lower()
+        )
     features: dict[str, Features] = {}
     for key, count in counts.items():
         f: Features = {
@@ -121,7 +122,7 @@ def word_features(sentences: Sequence[str], title: str) -> dict[str, Features]:
             "cue": float(key in in_cue),
             "caps": float(key in capitalised),
             "stop": float(key in STOPWORDS),
-            "digit": float(any(c.isdigit() for c in key)),
+            "digit": float(_DIGIT.search(key) is not None),
             "short": float(len(key) <= 2),
             f"v:{key}": 1.0,
         }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 __all__ = ["STOPWORDS", "WORD", "word_key", "word_keys"]
 
@@ -17,8 +18,7 @@ WORD = re.compile(r"[^\W_](?:[\w'’-]*[^\W_])?")
 
 # Function words and the stock phrases of abstracts: never a keyword, never a word whose
 # presence says what a paper is about.
-STOPWORDS = frozenset(
-    """
+_STOPWORD_TEXT = """
     a about above across after again against all almost along also although always am
     among an and another any are around as at be because been before being below between
     both but by can cannot could did do does doing done down due during each either else
@@ -30,10 +30,11 @@ STOPWORDS = frozenset(
     through thus to too toward towards under until up upon us very via was we well were
     what whatever when where whereas whether which while who whom whose why will with
     within without would yet you your etc et al
-    """.split()
-)
+"""
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 
+@lru_cache(maxsize=200_000)
 def word_key(word: str) -> str:
     """The form under which two spellings of a word count as the same word."""
     word = unicodedata.normalize("NFKC", word).lower().replace("’", "'")
