@@ -40,6 +40,14 @@ MAX_TEXT_CHARS = 20_000  # keywords come from the start of a very long abstract
 LENGTH_WEIGHT = 0.5  # utility = probability * words ** LENGTH_WEIGHT
 KEEP_THRESHOLD = 0.3  # past MIN_KEYWORDS, keep phrases at least this likely
 
+# Words too general to be a keyword on their own ("graph neural networks" keeps "networks").
+_GENERIC_TEXT = """
+    using used use based approach approaches method methods model models result results
+    framework frameworks technique techniques problem problems task tasks performance paper
+    work study analysis system systems new novel proposed propose show shows provide
+    provides present different various existing several state art way ways set sets number
+    """
+GENERIC_WORDS = frozenset(_GENERIC_TEXT.split())
 # Punctuation that ends a phrase (a hyphen inside a word does not).
 _BREAK = re.compile(r"[.,;:!?()\[\]{}\"“”«»|/=<>+*]|\s[-–—]\s|\s'|'\s")
 _INNER_CAPITAL = re.compile(r"\w[A-Z]")
@@ -157,7 +165,12 @@ def choose_keywords(
     phrases, run_count = keyword_candidates(title, abstract)
     # Phrases named once, outside the title, are hardly ever among the best: scoring only
     # the others is five times faster (unless the text is too short to have enough).
-    likely = [p for p in phrases.values() if p.in_title or p.in_abstract > 1]
+    likely = [
+        p
+        for p in phrases.values()
+        if (p.in_title or p.in_abstract > 1)
+        and not (len(p.keys) == 1 and p.keys[0] in GENERIC_WORDS)
+    ]
     if len(likely) < MIN_KEYWORDS:
         likely = list(phrases.values())
     if not likely:
@@ -177,6 +190,13 @@ def choose_keywords(
         chosen.append(phrase)
         if len(chosen) == MAX_KEYWORDS:
             break
+    for _, _, phrase in scored:  # too few: allow phrases that share a word, not repeats
+        if len(chosen) >= MIN_KEYWORDS:
+            break
+        if not any(
+            _contains(phrase.keys, o.keys) or _contains(o.keys, phrase.keys) for o in chosen
+        ):
+            chosen.append(phrase)
     casing = _casing(abstract[:MAX_TEXT_CHARS], {w for p in chosen for w in p.words()})
     shown: list[str] = []
     for phrase in chosen:
@@ -214,6 +234,12 @@ def _spans(length: int) -> tuple[tuple[int, int], ...]:
 def _overlaps(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     """Whether two phrases share a word: showing both would repeat it."""
     return bool(set(a) & set(b))
+
+
+def _contains(outer: tuple[str, ...], inner: tuple[str, ...]) -> bool:
+    """Whether ``inner`` occurs in ``outer`` as a run of words."""
+    n = len(inner)
+    return any(outer[i : i + n] == inner for i in range(len(outer) - n + 1))
 
 
 @lru_cache(maxsize=100_000)

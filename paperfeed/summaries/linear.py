@@ -33,6 +33,10 @@ class LinearModel:
         total = self.bias
         for name, value in features.items():
             total += weight(name, 0.0) * value
+        return self.link_value(total)
+
+    def link_value(self, total: float) -> float:
+        """The link function applied to a weighted sum."""
         if self.link == "logistic":
             return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, total))))
         return total

@@ -27,6 +27,7 @@ from paperfeed.summaries.words import STOPWORDS, WORD, word_key
 
 __all__ = [
     "MAX_SENTENCES",
+    "WORD_FEATURES",
     "Candidate",
     "WordSalience",
     "candidate_features",
@@ -90,8 +91,24 @@ class Candidate:
 WordSalience = dict[str, float]
 
 
-def word_features(sentences: Sequence[str], title: str) -> dict[str, Features]:
-    """Features of every word key of the abstract, for the word model."""
+# The word model's dense features, in the order _word_values gives them.
+WORD_FEATURES = (
+    "title",
+    "tf",
+    "sf",
+    "first",
+    "first0",
+    "cue",
+    "caps",
+    "stop",
+    "digit",
+    "short",
+    "title_x_tf",
+)
+
+
+def _word_values(sentences: Sequence[str], title: str) -> Iterator[tuple[str, list[float]]]:
+    """Each word key of the abstract with its WORD_FEATURES values."""
     title_keys = {word_key(w) for w in WORD.findall(title)}
     n = max(1, len(sentences))
     counts: Counter[str] = Counter()
@@ -111,29 +128,50 @@ def word_features(sentences: Sequence[str], title: str) -> dict[str, Features]:
         capitalised.update(
             key for key, word in zip(keys[1:], words[1:], strict=True) if word != word.lower()
         )
-    features: dict[str, Features] = {}
+    last = max(1, n - 1)
     for key, count in counts.items():
-        f: Features = {
-            "title": float(key in title_keys),
-            "tf": math.log1p(count),
-            "sf": sentence_counts[key] / n,
-            "first": first[key] / max(1, n - 1),
-            "first0": float(first[key] == 0),
-            "cue": float(key in in_cue),
-            "caps": float(key in capitalised),
-            "stop": float(key in STOPWORDS),
-            "digit": float(_DIGIT.search(key) is not None),
-            "short": float(len(key) <= 2),
-            f"v:{key}": 1.0,
-        }
-        f["title_x_tf"] = f["title"] * f["tf"]
-        features[key] = f
-    return features
+        in_title = float(key in title_keys)
+        tf = math.log1p(count)
+        yield (
+            key,
+            [
+                in_title,
+                tf,
+                sentence_counts[key] / n,
+                first[key] / last,
+                float(first[key] == 0),
+                float(key in in_cue),
+                float(key in capitalised),
+                float(key in STOPWORDS),
+                float(_DIGIT.search(key) is not None),
+                float(len(key) <= 2),
+                in_title * tf,
+            ],
+        )
+
+
+def word_features(sentences: Sequence[str], title: str) -> dict[str, Features]:
+    """Features of every word key of the abstract, for training the word model."""
+    return {
+        key: {**dict(zip(WORD_FEATURES, values, strict=True)), f"v:{key}": 1.0}
+        for key, values in _word_values(sentences, title)
+    }
 
 
 def word_salience(sentences: Sequence[str], title: str, model: LinearModel) -> WordSalience:
-    """Each word key's probability of appearing in a summary of the paper."""
-    return {key: model.score(f) for key, f in word_features(sentences, title).items()}
+    """Each word key's probability of appearing in a summary of the paper.
+
+    ``model.score(word_features(...)[key])``, without building a dict per word.
+    """
+    weights = [model.weights.get(name, 0.0) for name in WORD_FEATURES]
+    prior = model.weights.get
+    salience: WordSalience = {}
+    for key, values in _word_values(sentences, title):
+        total = model.bias + prior(f"v:{key}", 0.0)
+        for weight, value in zip(weights, values, strict=True):
+            total += weight * value
+        salience[key] = model.link_value(total)
+    return salience
 
 
 def tldr_candidates(sentences: Sequence[str]) -> Iterator[Candidate]:
