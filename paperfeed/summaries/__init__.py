@@ -3,7 +3,7 @@
 Computed locally at ingest: no network, no large model, a few milliseconds a paper.
 ``Summarizer(statistics).summarize(title, abstract)`` takes the plain text the store
 renders (``paperfeed.papers.text.render_plain``) and never raises on odd input. The method
-and its measurements: docs/decisions/0011-tldr-and-keywords.md.
+and its measurements: docs/decisions/0013-tldr-and-keywords.md.
 """
 
 from paperfeed.summaries.keywords import MAX_KEYWORDS, MIN_KEYWORDS, WordStatistics

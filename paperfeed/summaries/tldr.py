@@ -11,7 +11,7 @@ Two small models trained on SciTLDR (scripts/train_summaries.py) do the work:
    paper"), and the best-scoring one is the TL;DR.
 
 It extracts and only deletes, so a TL;DR never says what the abstract does not.
-docs/decisions/0011-tldr-and-keywords.md has the measurements.
+docs/decisions/0013-tldr-and-keywords.md has the measurements.
 """
 
 from __future__ import annotations
