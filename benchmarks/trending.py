@@ -45,6 +45,7 @@ from benchmarks.web import Figures, build_store, free_port, start_server, wrk  #
 from paperfeed.community.ranking import rank_trending  # noqa: E402
 from paperfeed.community.scoring import TrendingModel  # noqa: E402
 from paperfeed.community.settings import CommunitySettings  # noqa: E402
+from paperfeed.community.trending_ranking import trending_ids  # noqa: E402
 from paperfeed.config import Settings  # noqa: E402
 from paperfeed.store import PaperStore, open_store  # noqa: E402
 from paperfeed.store.community import WINDOWS, NewMark  # noqa: E402
@@ -99,7 +100,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def first_page(store: PaperStore, now: float) -> None:
-    store.trending_ids("week", SCORER, active_since=now - 7 * DAY, limit=31)
+    trending_ids(store, "week", SCORER, active_since=now - 7 * DAY, limit=31)
 
 
 @dataclass

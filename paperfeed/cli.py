@@ -1,119 +1,40 @@
 """The ``paperfeed`` command line.
 
-Every error a user can cause or meet prints one line and exits non-zero. ``ingest``
-commands exit 0 when something new or changed arrived and 3 when nothing did, so cron
-can skip the work that follows an empty run.
+Every error a user can cause or meet prints one line and exits non-zero. The commands of
+each capability live with it and are imported only when they run (``ingest`` in
+paperfeed/ingest/cli.py, ``search`` in paperfeed/search/cli.py, ...); what they share is
+in paperfeed/cli_context.py.
 """
 
 from __future__ import annotations
 
-import importlib
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import date
-from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, TypeVar, cast
+from typing import Any
 
 import click
-import orjson
 
 from paperfeed import __version__
-from paperfeed.config import SETTINGS_BY_NAME, Settings
+from paperfeed.cli_context import (
+    AppContext,
+    PaperfeedGroup,
+    app_context,
+    db_option,
+    print_json,
+    setting_help,
+)
+from paperfeed.config import Settings
 from paperfeed.errors import PaperfeedError
-from paperfeed.ingest import IngestReport, run_ingest
 from paperfeed.paper_json import paper_json, stats_json
 from paperfeed.papers.ids import parse_arxiv_id
-from paperfeed.sources.base import Page, Source
-from paperfeed.sources.http import PoliteClient
-from paperfeed.store import PaperFilter, PaperStore, UpsertResult, open_store
-
-EXIT_NOTHING_NEW = 3
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _print_json(data: Any) -> None:
-    click.echo(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode())
-
-
-def _setting_help(name: str) -> str:
-    setting = SETTINGS_BY_NAME[name]
-    return f"{setting.help} [env: {setting.env}; default: {setting.default}]"
-
-
-class AppContext:
-    """What every command shares: the resolved settings and a lazily opened store."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._store: PaperStore | None = None
-
-    def store(self) -> PaperStore:
-        if self._store is None:
-            self._store = open_store(self.settings.database_url)
-        return self._store
-
-    def close(self) -> None:
-        if self._store is not None:
-            self._store.close()
-
-
-def _app() -> AppContext:
-    return click.get_current_context().find_object(AppContext)  # type: ignore[return-value]
-
-
-def db_option(func: F) -> F:
-    """``--db URL`` on a subcommand too, so it can be written after the command name."""
-
-    def remember(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
-        if value is not None:
-            app = ctx.find_object(AppContext)
-            assert app is not None
-            app.settings = app.settings.with_values(database_url=value)
-
-    return click.option(
-        "--db",
-        "database_url",
-        metavar="URL",
-        expose_value=False,
-        callback=remember,
-        help=_setting_help("database_url"),
-    )(func)
-
-
-class PaperfeedGroup(click.Group):
-    """Turns paperfeed's own errors into one line and exit status 1, and imports a
-    subcommand's module only when that subcommand runs (``lazy``: name to
-    ``"module:attribute"``): the web app, the digest and the community code are most of
-    the start-up time of commands that use none of them."""
-
-    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.lazy = dict(lazy or {})
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), *self.lazy})
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name in self.lazy and cmd_name not in self.commands:
-            module, _, attribute = self.lazy[cmd_name].partition(":")
-            command = getattr(importlib.import_module(module), attribute)
-            assert isinstance(command, click.Command), self.lazy[cmd_name]
-            self.add_command(command, cmd_name)
-        return super().get_command(ctx, cmd_name)
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except PaperfeedError as exc:
-            raise click.ClickException(str(exc)) from exc
+from paperfeed.store import PaperFilter, PaperStore, open_store
 
 
 @click.group(
     cls=PaperfeedGroup,
     context_settings={"help_option_names": ["-h", "--help"]},
     lazy={
+        "ingest": "paperfeed.ingest.cli:ingest",
         "search": "paperfeed.search.cli:search_command",
         "similar": "paperfeed.search.cli:similar_command",
         "index": "paperfeed.search.cli:index_group",
@@ -122,6 +43,8 @@ class PaperfeedGroup(click.Group):
         "digest": "paperfeed.digest.cli:digest",
         "trending": "paperfeed.community.cli:trending",
         "github": "paperfeed.community.cli:github",
+        "cite": "paperfeed.citations.cli:cite_command",
+        "mcp": "paperfeed.mcp.cli:mcp_command",
     },
 )
 @click.version_option(__version__, prog_name="paperfeed")
@@ -131,7 +54,7 @@ class PaperfeedGroup(click.Group):
     type=click.Path(dir_okay=False, path_type=Path),
     help="TOML config file [env: PAPERFEED_CONFIG].",
 )
-@click.option("--db", "database_url", metavar="URL", help=_setting_help("database_url"))
+@click.option("--db", "database_url", metavar="URL", help=setting_help("database_url"))
 @click.pass_context
 def main(ctx: click.Context, config_file: Path | None, database_url: str | None) -> None:
     """paperfeed: gather, rank, search and mail research papers."""
@@ -142,304 +65,6 @@ def main(ctx: click.Context, config_file: Path | None, database_url: str | None)
     app = AppContext(settings)
     ctx.obj = app
     ctx.call_on_close(app.close)
-
-
-# -- ingest ---------------------------------------------------------------------------
-
-
-@main.group(cls=PaperfeedGroup)
-def ingest() -> None:
-    """Bring papers in from arXiv, Hugging Face or a JSON Lines file.
-
-    Exit status: 0 when new or changed papers arrived, 3 when nothing new did, 1 on error.
-    """
-
-
-def ingest_options(func: F) -> F:
-    func = click.option("--json", "as_json", is_flag=True, help="Print the run's report as JSON.")(
-        func
-    )
-    func = click.option(
-        "--restart",
-        is_flag=True,
-        help="Forget this source's checkpoint and start from the beginning.",
-    )(func)
-    func = click.option(
-        "--no-embed",
-        is_flag=True,
-        expose_value=False,
-        callback=lambda ctx, _param, value: ctx.meta.__setitem__("no_embed", value),
-        help="Do not embed the new papers now (catch up later with `paperfeed index update`).",
-    )(func)
-    return db_option(func)
-
-
-@contextmanager
-def _progress(label: str) -> Iterator[Callable[[Page, UpsertResult], None]]:
-    """A live counter on stderr while pages arrive (silent when stderr is not a terminal)."""
-    from rich.console import Console
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    console = Console(stderr=True)
-    columns = (
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TextColumn("{task.fields[detail]}"),
-        TimeElapsedColumn(),
-    )
-    with Progress(
-        *columns, console=console, transient=True, disable=not console.is_terminal
-    ) as bar:
-        task = bar.add_task(label, total=None, detail="")
-        seen = [0, 0]
-
-        def update(page: Page, result: UpsertResult) -> None:
-            seen[0] += len(page.papers)
-            seen[1] += result.changed
-            bar.update(task, detail=f"{seen[0]:,} papers read, {seen[1]:,} new or changed")
-
-        yield update
-
-
-def _run_source(
-    source: Source,
-    *,
-    restart: bool,
-    as_json: bool,
-    after: Callable[[PaperStore], None] | None = None,
-) -> None:
-    """Ingest, then run ``after`` (derived data) when something changed; exit 3 if nothing."""
-    app = _app()
-    with _progress(f"ingest {source.name}") as on_page:
-        report = run_ingest(app.store(), source, restart=restart, on_page=on_page)
-    if report.changed and after is not None:
-        after(app.store())
-    if report.changed:
-        _index_keywords(app.store(), app.settings)
-    if report.changed and not click.get_current_context().meta.get("no_embed"):
-        _embed_new_papers(app.store(), app.settings)
-    _report(report, as_json)
-    if not report.changed:
-        sys.exit(EXIT_NOTHING_NEW)
-
-
-def _index_keywords(store: PaperStore, settings: Settings) -> None:
-    """Bring the keyword index beside the store up to date (no model needed)."""
-    from paperfeed.search import SearchService
-
-    service = SearchService(store, settings)
-    try:
-        service.update_keyword_index()
-    finally:
-        service.close()
-
-
-def _embed_new_papers(store: PaperStore, settings: Settings) -> None:
-    """Embed and index what is not yet; a missing model only warns (search falls back)."""
-    from paperfeed.search import SearchError
-    from paperfeed.search.indexing import index_after_ingest
-
-    try:
-        index_after_ingest(store, settings)
-    except SearchError as exc:
-        click.echo(f"Warning: papers not embedded ({exc}); run `paperfeed index update`", err=True)
-
-
-def _hf_signals(settings: Settings) -> Callable[[PaperStore], None]:
-    """Feed Hugging Face upvotes and stars into the trending score after an hf-daily run."""
-
-    def feed(store: PaperStore) -> None:
-        from paperfeed.community.hf_signals import import_hf_signals
-        from paperfeed.community.ranking import ensure_params
-        from paperfeed.community.settings import CommunitySettings
-
-        community = CommunitySettings.from_settings(settings)
-        model = community.trending_model()
-        ensure_params(store, model)
-        import_hf_signals(store, community, model)
-
-    return feed
-
-
-def _report(report: IngestReport, as_json: bool) -> None:
-    if as_json:
-        _print_json(report.to_json())
-        return
-    r = report.result
-    click.echo(
-        f"{report.source}: {report.pages} page(s), {r.inserted} new, {r.updated} updated,"
-        f" {r.unchanged} unchanged"
-    )
-
-
-def _client(settings: Settings, group: str) -> PoliteClient:
-    interval = settings.get("arxiv_request_interval" if group == "arxiv" else "hf_request_interval")
-    return PoliteClient(
-        pace_group=group,
-        min_interval=interval,
-        timeout=settings.get("http_timeout"),
-        max_retries=settings.get("http_max_retries"),
-    )
-
-
-@ingest.command("arxiv-api")
-@click.option(
-    "--query",
-    "search_query",
-    metavar="QUERY",
-    help="arXiv search_query, e.g. 'cat:cs.LG AND ti:transformer'.",
-)
-@click.option(
-    "--id", "id_list", multiple=True, metavar="ID", help="An arXiv id to fetch (repeatable)."
-)
-@click.option("--max-results", type=click.IntRange(min=1), help="Stop after this many results.")
-@click.option("--page-size", type=click.IntRange(1, 2000), default=100, show_default=True)
-@click.option("--base-url", metavar="URL", help=_setting_help("arxiv_api_url"))
-@ingest_options
-def ingest_arxiv_api(
-    search_query: str | None,
-    id_list: tuple[str, ...],
-    max_results: int | None,
-    page_size: int,
-    base_url: str | None,
-    restart: bool,
-    as_json: bool,
-) -> None:
-    """Query the arXiv API (Atom) by search query or id list."""
-    from paperfeed.sources.arxiv_api import ArxivAPISource
-
-    if not search_query and not id_list:
-        raise click.UsageError("give --query or at least one --id")
-    settings = _app().settings.with_values(arxiv_api_url=base_url)
-    ids = [str(parse_arxiv_id(i)) for i in id_list]
-    with _client(settings, "arxiv") as client:
-        source = ArxivAPISource(
-            search_query,
-            ids,
-            base_url=settings.get("arxiv_api_url"),
-            page_size=page_size,
-            max_results=max_results,
-            client=client,
-        )
-        _run_source(source, restart=restart, as_json=as_json)
-
-
-@ingest.command("arxiv-oai")
-@click.option(
-    "--prefix",
-    "metadata_prefix",
-    type=click.Choice(["arXiv", "arXivRaw"]),
-    default="arXiv",
-    show_default=True,
-    help="OAI-PMH metadata format.",
-)
-@click.option(
-    "--set", "set_spec", metavar="SET", help="OAI set, e.g. cs, cs:cs:LG, physics:hep-th."
-)
-@click.option(
-    "--from", "from_date", type=click.DateTime(["%Y-%m-%d"]), help="First datestamp (YYYY-MM-DD)."
-)
-@click.option(
-    "--until", "until_date", type=click.DateTime(["%Y-%m-%d"]), help="Last datestamp (YYYY-MM-DD)."
-)
-@click.option("--base-url", metavar="URL", help=_setting_help("arxiv_oai_url"))
-@ingest_options
-def ingest_arxiv_oai(
-    metadata_prefix: str,
-    set_spec: str | None,
-    from_date: Any,
-    until_date: Any,
-    base_url: str | None,
-    restart: bool,
-    as_json: bool,
-) -> None:
-    """Harvest arXiv's OAI-PMH service incrementally (ListRecords)."""
-    from paperfeed.sources.arxiv_oai import ArxivOAISource
-
-    settings = _app().settings.with_values(arxiv_oai_url=base_url)
-    with _client(settings, "arxiv") as client:
-        source = ArxivOAISource(
-            metadata_prefix=cast(Literal["arXiv", "arXivRaw"], metadata_prefix),
-            set_spec=set_spec,
-            from_date=from_date.date() if from_date else None,
-            until_date=until_date.date() if until_date else None,
-            base_url=settings.get("arxiv_oai_url"),
-            client=client,
-        )
-        _run_source(source, restart=restart, as_json=as_json)
-
-
-@ingest.command("arxiv-rss")
-@click.argument("categories", nargs=-1, required=True)
-@click.option("--base-url", metavar="URL", help=_setting_help("arxiv_rss_url"))
-@ingest_options
-def ingest_arxiv_rss(
-    categories: tuple[str, ...], base_url: str | None, restart: bool, as_json: bool
-) -> None:
-    """Read today's announcements from arXiv's RSS listings, e.g. cs.LG cs.CV."""
-    from paperfeed.sources.arxiv_rss import ArxivRSSSource
-
-    settings = _app().settings.with_values(arxiv_rss_url=base_url)
-    with _client(settings, "arxiv") as client:
-        source = ArxivRSSSource(
-            list(categories), base_url=settings.get("arxiv_rss_url"), client=client
-        )
-        _run_source(source, restart=restart, as_json=as_json)
-
-
-@ingest.command("hf-daily")
-@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="First day to read (YYYY-MM-DD).")
-@click.option(
-    "--until", type=click.DateTime(["%Y-%m-%d"]), help="Last day to read (default: today)."
-)
-@click.option("--base-url", metavar="URL", help=_setting_help("hf_url"))
-@ingest_options
-def ingest_hf_daily(
-    since: Any, until: Any, base_url: str | None, restart: bool, as_json: bool
-) -> None:
-    """Read Hugging Face's daily papers: upvotes, AI summaries, GitHub repositories."""
-    from paperfeed.sources.hf_daily import HFDailySource
-
-    settings = _app().settings.with_values(hf_url=base_url)
-    with _client(settings, "hf") as client:
-        source = HFDailySource(
-            since=since.date() if since else None,
-            until=until.date() if until else None,
-            base_url=settings.get("hf_url"),
-            client=client,
-        )
-        _run_source(source, restart=restart, as_json=as_json, after=_hf_signals(settings))
-
-
-@ingest.command("jsonl")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--skip-invalid", is_flag=True, help="Skip (and count) bad lines instead of stopping."
-)
-@click.option("--batch-size", type=click.IntRange(1, 100_000), default=5000, show_default=True)
-@ingest_options
-def ingest_jsonl(
-    path: Path, skip_invalid: bool, batch_size: int, restart: bool, as_json: bool
-) -> None:
-    """Import a JSON Lines dump (paperfeed's or Kaggle's arXiv format; plain, .gz or .xz)."""
-    from paperfeed.sources.jsonl import JSONLSource
-
-    source = JSONLSource(path, batch_size=batch_size, skip_invalid=skip_invalid)
-    _run_source(source, restart=restart, as_json=as_json)
-
-
-@ingest.command("demo")
-@ingest_options
-def ingest_demo(restart: bool, as_json: bool) -> None:
-    """Load the bundled demo corpus (282 real arXiv papers)."""
-    _run_source(demo_source(), restart=restart, as_json=as_json)
-
-
-def demo_source() -> Source:
-    from paperfeed.sources.jsonl import JSONLSource
-
-    path = Path(str(resources.files("paperfeed.demo").joinpath("papers.jsonl.gz")))
-    return JSONLSource(path)
 
 
 # -- papers ---------------------------------------------------------------------------
@@ -457,11 +82,11 @@ def papers() -> None:
 def papers_show(paper_id: str, as_json: bool) -> None:
     """Show one paper by arXiv id (any form: 2503.14603v2, arXiv:..., an abs URL)."""
     canonical = parse_arxiv_id(paper_id).id
-    stored = _app().store().get_paper(canonical)
+    stored = app_context().store().get_paper(canonical)
     if stored is None:
         raise click.ClickException(f"no paper {canonical} in the store")
     if as_json:
-        _print_json(paper_json(stored))
+        print_json(paper_json(stored))
         return
     p = stored.paper
     click.echo(f"{p.versioned_id}  {stored.title_text}")
@@ -490,9 +115,9 @@ def papers_show(paper_id: str, as_json: bool) -> None:
 def papers_list(day: Any, category: str | None, limit: int, as_json: bool) -> None:
     """List papers, most upvoted then newest first."""
     where = PaperFilter(day=day.date() if day else None, category=category)
-    rows = _app().store().list_papers(where, limit=limit)
+    rows = app_context().store().list_papers(where, limit=limit)
     if as_json:
-        _print_json([paper_json(s) for s in rows])
+        print_json([paper_json(s) for s in rows])
         return
     for stored in rows:
         click.echo(f"{stored.paper.id:<18} {stored.paper.announced or '':<10}  {stored.title_text}")
@@ -506,9 +131,9 @@ def papers_list(day: Any, category: str | None, limit: int, as_json: bool) -> No
 @db_option
 def stats(as_json: bool) -> None:
     """Counts of papers, per source and per primary category."""
-    data = stats_json(_app().store().stats())
+    data = stats_json(app_context().store().stats())
     if as_json:
-        _print_json(data)
+        print_json(data)
         return
     click.echo(f"papers: {data['papers']:,}  (with Hugging Face data: {data['with_hf']:,})")
     click.echo(f"latest day: {data['latest_day'] or '-'}")
@@ -528,14 +153,14 @@ def db() -> None:
 @db_option
 def db_migrate(as_json: bool) -> None:
     """Apply pending schema migrations (each in its own transaction)."""
-    store = open_store(_app().settings.database_url, migrate=False)
+    store = open_store(app_context().settings.database_url, migrate=False)
     try:
         applied = store.migrate()
         known = store.migrations()
     finally:
         store.close()
     if as_json:
-        _print_json(
+        print_json(
             {
                 "applied": [{"version": m.version, "name": m.name} for m in applied],
                 "schema_version": max((m.version for m in known if m.applied_at), default=0),
@@ -553,14 +178,16 @@ def db_migrate(as_json: bool) -> None:
 @click.pass_context
 def run(ctx: click.Context, no_serve: bool) -> None:
     """The main job: prepare the store (demo corpus when empty), then serve the web app."""
-    store = _app().store()
-    if store.count_papers() == 0:
-        click.echo("empty store: loading the demo corpus")
-        report = run_ingest(store, demo_source())
-        _report(report, as_json=False)
-        _index_keywords(store, _app().settings)
-        click.echo("embedding the demo corpus for semantic search")
-        _embed_new_papers(store, _app().settings)
+    from paperfeed.demo import demo_pending
+    from paperfeed.ingest.cli import finish_derived, load_demo_corpus
+
+    app = app_context()
+    store = app.store()
+    if demo_pending(store):
+        click.echo("empty store: loading the demo (a recorded day, played back as today)")
+        load_demo_corpus(store, app.settings)
+        click.echo("indexing the demo for search")
+    finish_derived(store, app.settings)
     day = store.latest_day()
     if day is None:
         click.echo("no papers yet")

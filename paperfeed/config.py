@@ -114,6 +114,13 @@ SETTINGS: tuple[Setting, ...] = (
         " X-Forwarded-Proto headers `paperfeed serve` believes; empty: none.",
     ),
     Setting(
+        "web_shutdown_grace",
+        10,
+        "Seconds `paperfeed serve` lets running requests finish after SIGTERM or Ctrl-C"
+        " before it cancels them (and their upstream calls) and exits.",
+        int,
+    ),
+    Setting(
         "public_url",
         "",
         "The site's public base URL for links in feeds (default: taken from each request).",

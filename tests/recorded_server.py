@@ -21,6 +21,7 @@ class Reply:
     status: int = 200
     headers: Mapping[str, str] = field(default_factory=dict)
     drop_after: int | None = None  # send this many body bytes, then close the socket
+    delay: float = 0.0  # seconds to wait before answering (cut short when the server stops)
 
     @property
     def data(self) -> bytes:
@@ -50,6 +51,7 @@ class RecordedServer:
         self._routes: list[_Route] = []
         self.requests: list[tuple[str, dict[str, str]]] = []
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -70,6 +72,7 @@ class RecordedServer:
         return self
 
     def stop(self) -> None:
+        self._stopping.set()
         self._server.shutdown()
         self._server.server_close()
 
@@ -91,6 +94,8 @@ class RecordedServer:
 
             def do_GET(self) -> None:
                 reply = server._reply_for(self.path)
+                if reply.delay and server._stopping.wait(reply.delay):
+                    return
                 data = reply.data
                 self.send_response(reply.status)
                 for name, value in reply.headers.items():

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from paperfeed.cli import EXIT_NOTHING_NEW, main
+from paperfeed.cli import main
+from paperfeed.ingest.cli import EXIT_NOTHING_NEW
 from tests.recorded_server import RecordedServer, Reply
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -33,14 +34,16 @@ def invoke(cli: CliRunner, *args: str) -> Result:
 def test_run_loads_the_demo_once_and_shows_the_latest_day(cli: CliRunner) -> None:
     first = invoke(cli, "run", "--no-serve")
     assert first.exit_code == 0, first.output
-    assert "loading the demo corpus" in first.output
-    assert "Papers of 2026-07-01" in first.output
+    assert "loading the demo" in first.output
+    assert "Hugging Face daily papers of 2026-06-12" in first.output
+    assert "Papers of 2026-06-12" in first.output
     second = invoke(cli, "run", "--no-serve")
-    assert "loading the demo corpus" not in second.output
+    assert "loading the demo" not in second.output
     stats = json.loads(invoke(cli, "stats", "--json").output)
-    assert stats["papers"] == 282
-    assert stats["latest_day"] == "2026-07-01"
-    assert stats["by_source"] == {"jsonl": 282}
+    assert stats["papers"] == 344
+    assert stats["with_hf"] == 30
+    assert stats["latest_day"] == "2026-06-12"
+    assert stats["by_source"] == {"jsonl": 344, "hf-daily": 30}
 
 
 def test_papers_show_and_list(cli: CliRunner) -> None:
@@ -53,8 +56,8 @@ def test_papers_show_and_list(cli: CliRunner) -> None:
     assert data["id"] == "2112.12345"
     assert data["links"]["abs"] == "https://arxiv.org/abs/2112.12345"
     assert data["authors"][0] == {"name": "Ziwei Zhang"}
-    listed = json.loads(invoke(cli, "papers", "list", "--date", "2026-07-01", "--json").output)
-    assert listed and all(p["announced"] == "2026-07-01" for p in listed)
+    listed = json.loads(invoke(cli, "papers", "list", "--date", "2026-06-12", "--json").output)
+    assert listed and all(p["announced"] == "2026-06-12" for p in listed)
     by_category = json.loads(
         invoke(cli, "papers", "list", "--category", "cs.CL", "--limit", "3", "--json").output
     )
@@ -80,7 +83,7 @@ def test_bad_database_url_is_a_clear_error(cli: CliRunner) -> None:
 def test_db_option_after_the_command(cli: CliRunner, new_store_url: Callable[[str], str]) -> None:
     other = new_store_url("other.db")
     invoke(cli, "ingest", "demo", "--no-embed", "--db", other)
-    assert json.loads(invoke(cli, "stats", "--json", "--db", other).output)["papers"] == 282
+    assert json.loads(invoke(cli, "stats", "--json", "--db", other).output)["papers"] == 344
     assert json.loads(invoke(cli, "stats", "--json").output)["papers"] == 0
 
 
@@ -192,13 +195,14 @@ def test_every_command_is_listed_and_loads(cli: CliRunner) -> None:
 
 @pytest.mark.sqlite_only
 def test_a_command_imports_only_what_it_runs(tmp_path: Path) -> None:
-    # The web app, digests and the community code stay unimported by `stats`: they are
-    # most of a command's start-up time.
+    # The web app, digests, the community and the ingest code (and its HTTP client) stay
+    # unimported by `stats`: they are most of a command's start-up time.
     code = (
         "import sys\n"
         "from paperfeed.cli import main\n"
         f"main(['--db', 'sqlite:///{tmp_path / 'p.db'}', 'stats'], standalone_mode=False)\n"
-        "heavy = ('paperfeed.web.cli', 'paperfeed.digest.cli', 'paperfeed.community.cli')\n"
+        "heavy = ('paperfeed.web.cli', 'paperfeed.digest.cli', 'paperfeed.community.cli',"
+        " 'paperfeed.ingest.cli', 'httpx')\n"
         "print(sorted(m for m in heavy if m in sys.modules))\n"
     )
     done = subprocess.run(

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import time
+from typing import Protocol
 
 from paperfeed.community.errors import CommunityError
 from paperfeed.community.ratelimits import Limit, take
 from paperfeed.community.scoring import TrendingModel
 from paperfeed.community.settings import CommunitySettings
-from paperfeed.store.base import PaperStore
-from paperfeed.store.community import Account, MarkKind, NewMark
+from paperfeed.store.base import PaperRecords
+from paperfeed.store.community import Account, CommunityStore, MarkKind, NewMark
+
+
+class MarkStore(PaperRecords, CommunityStore, Protocol):
+    """What marking reads and writes: the paper marked, the marks, the rate limits."""
 
 
 def set_mark(
-    store: PaperStore,
+    store: MarkStore,
     community: CommunitySettings,
     model: TrendingModel,
     *,

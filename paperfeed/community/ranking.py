@@ -5,12 +5,19 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from typing import Protocol
 
 from paperfeed.community.scoring import ACTIVE_FOR, ScoreParts, TrendingModel
-from paperfeed.store.base import PaperStore, StoredPaper
+from paperfeed.community.trending_ranking import trending_ids, trending_rows
+from paperfeed.store.base import PaperRecords, StoredPaper
 from paperfeed.store.community import ALL_CATEGORIES, WINDOWS, TrendingRow, Window
+from paperfeed.store.trending import TrendingStore
 
 log = logging.getLogger("paperfeed.community")
+
+
+class TrendingReader(PaperRecords, TrendingStore, Protocol):
+    """What trending views read: the papers and the signal ledger."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +29,7 @@ class TrendingPaper:
 
 
 def rank_trending(
-    store: PaperStore,
+    store: TrendingReader,
     model: TrendingModel,
     window: Window,
     *,
@@ -34,7 +41,8 @@ def rank_trending(
     """Papers with a signal in the view's span, highest score first (one index walk)."""
     now = time.time() if now is None else now
     span = ACTIVE_FOR[window]
-    ranked = store.trending_ids(
+    ranked = trending_ids(
+        store,
         window,
         model,
         category=category or ALL_CATEGORIES,
@@ -61,18 +69,18 @@ class Explanation:
 
 
 def explain_paper(
-    store: PaperStore, model: TrendingModel, paper_id: str, now: float | None = None
+    store: TrendingReader, model: TrendingModel, paper_id: str, now: float | None = None
 ) -> Explanation:
     """Recompute a paper's scores from its signals (and show the incremental ones beside)."""
     now = time.time() if now is None else now
     signals = store.paper_signals(paper_id)
-    row = store.trending_rows([paper_id], model).get(paper_id)
+    row = trending_rows(store, [paper_id], model).get(paper_id)
     views = {w: model.explain(signals, w, now) for w in WINDOWS}
     stored = {w: model.score(row.keys[w] if row else None, w, now) for w in WINDOWS}
     return Explanation(paper_id, row, views, stored)
 
 
-def ensure_params(store: PaperStore, model: TrendingModel) -> bool:
+def ensure_params(store: TrendingReader, model: TrendingModel) -> bool:
     """Record the model's parameters on first use; false (and a warning) if the stored
     keys were computed with other weights or half-lives: run ``trending rebuild``."""
     stored = store.trending_params()

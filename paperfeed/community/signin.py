@@ -14,9 +14,10 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from paperfeed.community.errors import CommunityError
+from paperfeed.community.names import name_from_email
 from paperfeed.community.ratelimits import Limit, subject_digest, take
 from paperfeed.community.settings import CommunitySettings
 from paperfeed.mail import (
@@ -28,8 +29,13 @@ from paperfeed.mail import (
     send_pending,
 )
 from paperfeed.security import TokenError, TokenSigner
-from paperfeed.store.base import PaperStore
-from paperfeed.store.community import Account
+from paperfeed.store.community import Account, CommunityStore
+from paperfeed.store.outbox import OutboxStore
+
+
+class SigninStore(CommunityStore, OutboxStore, Protocol):
+    """What sign-in uses: accounts, sessions and nonces, and the outbox for its mail."""
+
 
 PURPOSE = "signin"
 log = logging.getLogger("paperfeed.community")
@@ -48,12 +54,8 @@ class SignInLink:
     message_key: str
 
 
-def default_display_name(email: str) -> str:
-    return email.split("@", 1)[0][:40]
-
-
 def request_signin(
-    store: PaperStore,
+    store: SigninStore,
     signer: TokenSigner,
     community: CommunitySettings,
     mail: MailSettings,
@@ -91,7 +93,7 @@ def request_signin(
     return SignInLink(url, nonce, result.key)
 
 
-def deliver_now(store: PaperStore, mail: MailSettings) -> None:
+def deliver_now(store: OutboxStore, mail: MailSettings) -> None:
     """Send what is due right away (the sign-in mail just queued among it).
 
     If another sender holds the outbox lease, that sender delivers it instead; a
@@ -118,7 +120,7 @@ def check_signin_token(signer: TokenSigner, token: str, community: CommunitySett
 
 
 def complete_signin(
-    store: PaperStore, signer: TokenSigner, token: str, community: CommunitySettings
+    store: SigninStore, signer: TokenSigner, token: str, community: CommunitySettings
 ) -> Account:
     """Spend a link: verify it, record its nonce as used, return (or create) the account."""
     email = check_signin_token(signer, token, community)
@@ -127,7 +129,7 @@ def complete_signin(
     expires = now + timedelta(minutes=community.signin_link_minutes)
     if not store.use_signin_nonce(str(payload.get("n")), expires, now):
         raise SignInError("This sign-in link was already used: ask for a new one.")
-    account, _ = store.get_or_create_account(email, default_display_name(email))
+    account, _ = store.get_or_create_account(email, name_from_email(email))
     return account
 
 
@@ -135,7 +137,7 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("ascii", "replace")).hexdigest()
 
 
-def open_session(store: PaperStore, account: Account, community: CommunitySettings) -> str:
+def open_session(store: CommunityStore, account: Account, community: CommunitySettings) -> str:
     """A new session for ``account``; returns the cookie value."""
     token = secrets.token_urlsafe(32)
     expires = datetime.now(UTC) + timedelta(days=community.session_days)
@@ -143,12 +145,12 @@ def open_session(store: PaperStore, account: Account, community: CommunitySettin
     return token
 
 
-def session_account(store: PaperStore, cookie: str | None) -> Account | None:
+def session_account(store: CommunityStore, cookie: str | None) -> Account | None:
     if not cookie or len(cookie) > 100:
         return None
     return store.session_account(token_hash(cookie), datetime.now(UTC))
 
 
-def close_session(store: PaperStore, cookie: str | None) -> None:
+def close_session(store: CommunityStore, cookie: str | None) -> None:
     if cookie:
         store.delete_session(token_hash(cookie))

@@ -23,14 +23,13 @@ from paperfeed.sources.github import (
     RepoGone,
     github_repo_name,
 )
-from paperfeed.store.base import PaperStore
-from paperfeed.store.community import RepoCheck, Signal
+from paperfeed.store.community import CommunityStore, RepoCheck, Signal
 
 log = logging.getLogger("paperfeed.community")
 
 
 def star_signals(
-    store: PaperStore, cap: int, repo: str, previous: int | None, stars: int, at: float
+    store: CommunityStore, cap: int, repo: str, previous: int | None, stars: int, at: float
 ) -> list[Signal]:
     """The signals one reading of ``repo`` gives each paper that names it."""
     papers = store.repo_papers(repo)
@@ -46,7 +45,7 @@ def star_signals(
 
 
 def record_stars(
-    store: PaperStore,
+    store: CommunityStore,
     model: TrendingModel,
     cap: int,
     *,
@@ -64,7 +63,7 @@ def record_stars(
     return stars - (previous or 0)
 
 
-def link_recent_repos(store: PaperStore, days: int, today: datetime | None = None) -> int:
+def link_recent_repos(store: CommunityStore, days: int, today: datetime | None = None) -> int:
     """Link the GitHub repositories named by papers listed in the last ``days`` days."""
     since = (today or datetime.now(UTC)).date() - timedelta(days=days)
     pairs = []
@@ -91,7 +90,7 @@ class SyncReport:
 
 
 def sync_stars(
-    store: PaperStore,
+    store: CommunityStore,
     client: GitHubClient,
     community: CommunitySettings,
     model: TrendingModel,

@@ -7,6 +7,8 @@ upvote; the first submitter is remembered ("Submitted by ...").
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,14 +19,16 @@ from paperfeed.community.ratelimits import Limit, take
 from paperfeed.community.scoring import TrendingModel
 from paperfeed.community.settings import CommunitySettings
 from paperfeed.config import Settings
+from paperfeed.papers.clean import clean_paper
 from paperfeed.papers.ids import InvalidArxivId, parse_arxiv_id
 from paperfeed.papers.model import Paper
 from paperfeed.sources.arxiv_api import ArxivAPISource
 from paperfeed.sources.base import SourceError
-from paperfeed.sources.http import PoliteClient
+from paperfeed.sources.http import FetchCancelled, HTTPFetchError, PoliteClient
 from paperfeed.store.base import PaperStore
 from paperfeed.store.community import Account, NewMark
 
+log = logging.getLogger(__name__)
 SOURCE = "submission"
 PaperFetcher = Callable[[str], Paper | None]
 
@@ -36,8 +40,13 @@ class SubmitResult:
     first_submission: bool
 
 
-def arxiv_fetcher(settings: Settings) -> PaperFetcher:
-    """Fetch one paper by id through the arXiv API source (paced like every arXiv call)."""
+def arxiv_fetcher(settings: Settings, stop: threading.Event | None = None) -> PaperFetcher:
+    """Fetch one paper by id through the arXiv API source (paced like every arXiv call).
+
+    Once ``stop`` is set (the server is shutting down) no further request starts, and a
+    paper fetched meanwhile is not handed on to be stored.
+    """
+    stop = stop or threading.Event()
 
     def fetch(paper_id: str) -> Paper | None:
         client = PoliteClient(
@@ -45,16 +54,17 @@ def arxiv_fetcher(settings: Settings) -> PaperFetcher:
             min_interval=float(settings.get("arxiv_request_interval")),
             max_retries=int(settings.get("http_max_retries")),
             timeout=float(settings.get("http_timeout")),
+            stop=stop,
         )
         with client:
             source = ArxivAPISource(
                 id_list=[paper_id], base_url=str(settings.get("arxiv_api_url")), client=client
             )
-            for page in source.pages(None):
-                for paper in page.papers:
-                    if paper.id == paper_id:
-                        return paper
-        return None
+            found = [p for page in source.pages(None) for p in page.papers if p.id == paper_id]
+        if stop.is_set():
+            cancelled = FetchCancelled(source.base_url, "cancelled: paperfeed is stopping")
+            raise SourceError(source.name, source.base_url, cancelled.problem) from cancelled
+        return found[0] if found else None
 
     return fetch
 
@@ -108,7 +118,11 @@ def _store_new_paper(
     try:
         paper = fetch(paper_id)
     except SourceError as exc:
-        raise CommunityError(f"arXiv could not be asked about {paper_id} just now: {exc}") from exc
+        log.warning("fetching submitted paper %s failed: %s", paper_id, exc)  # with the URL
+        raise CommunityError(
+            f"paperfeed could not fetch {paper_id} from arXiv just now: {what_failed(exc)}."
+            " Try again in a few minutes."
+        ) from exc
     if paper is None:
         raise CommunityError(f"arXiv has no paper {paper_id}.")
     first_version = paper.published or paper.updated
@@ -118,4 +132,20 @@ def _store_new_paper(
             f"Papers can be submitted up to {community.submission_max_age_days} days after"
             f" their first version; {paper_id} first appeared on {first_version.isoformat()}."
         )
-    store.upsert_papers([paper], source=SOURCE)
+    store.upsert_papers([clean_paper(paper).paper], source=SOURCE)
+
+
+def what_failed(exc: SourceError) -> str:
+    """What went wrong, for the person who submitted: never the upstream URL."""
+    cause = exc.__cause__
+    if isinstance(cause, FetchCancelled):
+        return "paperfeed is restarting"
+    if isinstance(cause, HTTPFetchError):
+        if cause.timed_out:
+            return "arXiv did not answer in time"
+        if cause.status is not None:
+            return f"arXiv answered with an error (HTTP {cause.status})"
+        if cause.problem.startswith("connection failed"):
+            return "the connection to arXiv failed"
+        return "arXiv's answer was not usable"
+    return "arXiv's answer could not be read"

@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from paperfeed.community.scoring import TrendingModel
+from paperfeed.community.trending_ranking import trending_rows
 from paperfeed.digest.trending import trending_of
 from paperfeed.search.keyword import STOPWORDS
 from paperfeed.store.base import PaperStore, StoredPaper
@@ -172,7 +173,7 @@ def load_pool(
     if generation is not None:
         dim = next((g.dim for g in store.generations() if g.name == generation), 0)
         vectors = stored_vectors(store, generation, (p.paper.id for p, _ in papers))
-    community = store.trending_rows([p.paper.id for p, _ in papers], model)
+    community = trending_rows(store, [p.paper.id for p, _ in papers], model)
     return build_pool(
         papers,
         now=end,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 import numpy as np
 
@@ -20,7 +21,14 @@ from paperfeed.digest.ranking import Profile, Ranker
 from paperfeed.digest.schedule import SETTLE, Window, digest_window, due_period
 from paperfeed.digest.topics import EmbedTexts, topic_vectors
 from paperfeed.store.base import PaperStore
-from paperfeed.store.subscriptions import DigestPlan, Feedback, Interests, Subscriber
+from paperfeed.store.outbox import OutboxStore
+from paperfeed.store.subscriptions import (
+    DigestPlan,
+    Feedback,
+    Interests,
+    Subscriber,
+    SubscriptionStore,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,8 +38,12 @@ class DueDigest:
     window: Window
 
 
+class DueStore(SubscriptionStore, OutboxStore, Protocol):
+    """What finding due digests reads: the confirmed subscribers and the suppressed."""
+
+
 def due_digests(
-    store: PaperStore,
+    store: DueStore,
     now: datetime,
     catchup_days: int,
     only: Sequence[int] | None = None,

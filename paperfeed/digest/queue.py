@@ -9,15 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from paperfeed.digest.links import DigestLinks
 from paperfeed.digest.render import DigestRenderer
 from paperfeed.digest.settings import DigestSettings
 from paperfeed.mail import enqueue_many
 from paperfeed.security import TokenSigner
-from paperfeed.store import PaperStore
-from paperfeed.store.base import StoredPaper
-from paperfeed.store.subscriptions import DigestPlan
+from paperfeed.store.base import PaperRecords, StoredPaper
+from paperfeed.store.outbox import OutboxStore
+from paperfeed.store.subscriptions import DigestPlan, SubscriptionStore
+
+
+class QueueStore(PaperRecords, SubscriptionStore, OutboxStore, Protocol):
+    """What queuing digests uses: the papers shown, the subscribers and plans, the outbox."""
 
 
 @dataclass(slots=True)
@@ -35,7 +40,7 @@ class QueueReport:
 class DigestQueuer:
     """Renders plans of one store and queues them; keeps the papers it has loaded."""
 
-    def __init__(self, store: PaperStore, settings: DigestSettings, secret_key: str) -> None:
+    def __init__(self, store: QueueStore, settings: DigestSettings, secret_key: str) -> None:
         self.store = store
         self.settings = settings
         self.renderer = DigestRenderer(DigestLinks(TokenSigner(secret_key), settings))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -26,8 +27,15 @@ from paperfeed.digest.render import DigestRenderer
 from paperfeed.digest.settings import DigestSettings
 from paperfeed.mail import enqueue, normalize_address
 from paperfeed.mail.errors import MessageError
-from paperfeed.store.base import PaperStore
-from paperfeed.store.subscriptions import DigestPreferences, Interests, Subscriber
+from paperfeed.store.base import PaperRecords
+from paperfeed.store.community import CommunityStore
+from paperfeed.store.outbox import OutboxStore
+from paperfeed.store.subscriptions import (
+    DigestPreferences,
+    Interests,
+    Subscriber,
+    SubscriptionStore,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,12 +43,6 @@ class SubscribeResult:
     subscriber: Subscriber
     created: bool
     confirmation_queued: bool
-
-
-@dataclass(frozen=True, slots=True)
-class ConfirmResult:
-    subscriber: Subscriber
-    already: bool  # the link had been used (the subscription is confirmed all the same)
 
 
 def deliverable_address(email: str) -> str:
@@ -59,10 +61,17 @@ def _now(now: datetime | None) -> datetime:
     return now or datetime.now(UTC)
 
 
+class SubscriberStore(PaperRecords, SubscriptionStore, OutboxStore, CommunityStore, Protocol):
+    """What the subscription rules use: subscribers and their links, the outbox for the
+    confirmation mail, the rate limits, and the papers a digest's reader rates."""
+
+
 class SubscriptionService:
     """The subscription rules over a store; shared by the web routes, API and CLI."""
 
-    def __init__(self, store: PaperStore, settings: DigestSettings, links: DigestLinks) -> None:
+    def __init__(
+        self, store: SubscriberStore, settings: DigestSettings, links: DigestLinks
+    ) -> None:
         self.store = store
         self.settings = settings
         self.links = links
@@ -96,8 +105,10 @@ class SubscriptionService:
         queued = enqueue(self.store, message, self.settings.mail, now=moment).queued
         return SubscribeResult(subscriber, created, queued)
 
-    def confirm(self, token: str, *, now: datetime | None = None) -> ConfirmResult:
-        """Confirm the subscription a confirmation link names (once per link)."""
+    def confirm(self, token: str, *, now: datetime | None = None) -> Subscriber:
+        """Confirm the subscription a confirmation link names. A link works once: used
+        again it is refused, whatever the subscription's state, so an old mail cannot
+        be turned into a fresh manage link."""
         claim = self.links.check_confirm(token)
         subscriber = self.store.get_subscriber_by_id(claim.subscriber_id)
         if subscriber is None:
@@ -108,12 +119,15 @@ class SubscriptionService:
         )
         if not fresh:
             if subscriber.status == "confirmed":
-                return ConfirmResult(subscriber, already=True)
+                raise LinkError(
+                    "This link was already used: it works once. The subscription is"
+                    " confirmed; every digest links to its settings."
+                )
             raise LinkError("This link was already used. Subscribe again for a new one.")
         confirmed = self.store.confirm_subscriber(subscriber.id, moment)
         assert confirmed is not None
         self.store.clear_suppression(confirmed.email)
-        return ConfirmResult(confirmed, already=False)
+        return confirmed
 
     def subscriber_for(self, purpose: str, token: str) -> Subscriber:
         """The subscriber a manage or unsubscribe link names."""

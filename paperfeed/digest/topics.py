@@ -10,7 +10,7 @@ import numpy as np
 
 from paperfeed.digest.candidates import FloatArray
 from paperfeed.digest.ranking import topic_key
-from paperfeed.store.base import PaperStore
+from paperfeed.store.subscriptions import SubscriptionStore
 
 log = logging.getLogger("paperfeed.digest")
 
@@ -18,7 +18,7 @@ EmbedTexts = Callable[[list[str]], FloatArray]
 
 
 def topic_vectors(
-    store: PaperStore,
+    store: SubscriptionStore,
     generation: str,
     topics: Iterable[str],
     embed: EmbedTexts | None,

@@ -23,7 +23,8 @@ from paperfeed.mail.message import MessageKey, OutgoingMessage, build_message, r
 from paperfeed.mail.outbox import EnqueueResult, enqueue, enqueue_many
 from paperfeed.mail.sender import SendReport, send_pending
 from paperfeed.mail.settings import MailSettings, public_url
-from paperfeed.mail.transport import Transport, open_transport
+from paperfeed.mail.transport import Transport
+from paperfeed.mail.transports import open_transport
 
 __all__ = [
     "DeliveryError",

@@ -3,64 +3,39 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import click
 import orjson
 
-from paperfeed.config import SETTINGS_BY_NAME, Settings
-from paperfeed.errors import PaperfeedError
+from paperfeed.cli_context import PaperfeedGroup, app_context, db_option
 from paperfeed.mail.message import MessageKey, OutgoingMessage
 from paperfeed.mail.outbox import enqueue
 from paperfeed.mail.sender import send_pending
 from paperfeed.mail.settings import MailSettings
-from paperfeed.mail.transport import open_transport
-from paperfeed.store import PaperStore, open_store
+from paperfeed.mail.transports import open_transport
+from paperfeed.store import PaperStore
 
 
-def _settings(ctx: click.Context) -> Settings:
-    """The settings resolved by the ``paperfeed`` group, or fresh ones when run alone."""
-    settings = getattr(ctx.find_root().obj, "settings", None)
-    return settings if isinstance(settings, Settings) else Settings()
+def _mail() -> tuple[PaperStore, MailSettings]:
+    """The store and the mail settings the commands use."""
+    app = app_context()
+    mail = MailSettings.from_settings(app.settings)
+    return app.store(), mail
 
 
-@contextmanager
-def _opened(
-    ctx: click.Context, database_url: str | None
-) -> Iterator[tuple[PaperStore, MailSettings]]:
-    settings = _settings(ctx).with_values(database_url=database_url)
-    try:
-        mail = MailSettings.from_settings(settings)
-        store = open_store(settings.database_url)
-    except PaperfeedError as exc:
-        raise click.ClickException(str(exc)) from exc
-    try:
-        yield store, mail
-    except PaperfeedError as exc:
-        raise click.ClickException(str(exc)) from exc
-    finally:
-        store.close()
-
-
-_db = click.option(
-    "--db", "database_url", metavar="URL", help=SETTINGS_BY_NAME["database_url"].help
-)
-
-
-@click.group("mail")
+@click.group("mail", cls=PaperfeedGroup)
 def mail() -> None:
     """Deliver queued mail (digests, confirmation links) and inspect the outbox."""
 
 
 @mail.command("send")
-@_db
+@db_option
 @click.option("--limit", type=click.IntRange(1), help="Try at most this many messages.")
-@click.pass_context
-def send(ctx: click.Context, database_url: str | None, limit: int | None) -> None:
+def send(limit: int | None) -> None:
     """Send every due message once, then exit (0 also when there was nothing to send)."""
-    with _opened(ctx, database_url) as (store, settings), open_transport(settings) as transport:
+    store, settings = _mail()
+    with open_transport(settings) as transport:
         report = send_pending(store, transport, settings, limit=limit)
     if report.locked:
         click.echo("another sender is running; nothing done")
@@ -74,13 +49,12 @@ def send(ctx: click.Context, database_url: str | None, limit: int | None) -> Non
 
 
 @mail.command("status")
-@_db
+@db_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@click.pass_context
-def status(ctx: click.Context, database_url: str | None, as_json: bool) -> None:
+def status(as_json: bool) -> None:
     """How many messages are pending, sending, sent and failed."""
-    with _opened(ctx, database_url) as (store, _settings_unused):
-        counts = dict(store.outbox_counts())
+    store, _ = _mail()
+    counts = dict(store.outbox_counts())
     if as_json:
         click.echo(orjson.dumps(counts).decode())
         return
@@ -90,24 +64,23 @@ def status(ctx: click.Context, database_url: str | None, as_json: bool) -> None:
 
 @mail.command("test")
 @click.argument("address")
-@_db
-@click.pass_context
-def test(ctx: click.Context, address: str, database_url: str | None) -> None:
+@db_option
+def test(address: str) -> None:
     """Queue a test message to ADDRESS and send it through the configured transport."""
-    with _opened(ctx, database_url) as (store, settings):
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-        message = OutgoingMessage(
-            key=MessageKey("test", "cli", f"{stamp}-{secrets.token_hex(4)}"),
-            to_address=address,
-            subject="paperfeed test message",
-            text=f"This is a test message from paperfeed ({settings.public_url}).\n",
-            transactional=True,
-        )
-        queued = enqueue(store, message, settings)
-        with open_transport(settings) as transport:
-            report = send_pending(store, transport, settings)
-            where = transport.describe()
-        entry = store.get_outbox_entry(queued.key)
+    store, settings = _mail()
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    message = OutgoingMessage(
+        key=MessageKey("test", "cli", f"{stamp}-{secrets.token_hex(4)}"),
+        to_address=address,
+        subject="paperfeed test message",
+        text=f"This is a test message from paperfeed ({settings.public_url}).\n",
+        transactional=True,
+    )
+    queued = enqueue(store, message, settings)
+    with open_transport(settings) as transport:
+        report = send_pending(store, transport, settings)
+        where = transport.describe()
+    entry = store.get_outbox_entry(queued.key)
     if report.locked:
         raise click.ClickException("another sender is running; the test message is queued")
     if entry is None or entry.state != "sent":

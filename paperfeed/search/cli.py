@@ -9,51 +9,24 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 import click
 import orjson
 
-from paperfeed.config import Settings
-from paperfeed.errors import PaperfeedError
+from paperfeed.cli_context import PaperfeedCommand, PaperfeedGroup, app_context, db_option
 from paperfeed.search.service import MODES, SearchFilters, SearchHit, SearchService
-from paperfeed.store import PaperStore, open_store
-
-
-class _App(Protocol):
-    settings: Settings
-
-    def store(self) -> PaperStore: ...
 
 
 @contextmanager
-def _service(database_url: str | None) -> Iterator[SearchService]:
-    """A search service on the main command's store, or on one opened here."""
-    app: _App | None = click.get_current_context().find_root().obj
-    opened: PaperStore | None = None
+def _service() -> Iterator[SearchService]:
+    """A search service on the command's store."""
+    app = app_context()
+    service = SearchService(app.store(), app.settings)
     try:
-        if app is not None and database_url is None:
-            settings, store = app.settings, app.store()
-        else:
-            base = app.settings if app is not None else Settings()
-            settings = base.with_values(database_url=database_url)
-            store = opened = open_store(settings.database_url)
-        service = SearchService(store, settings)
-        try:
-            yield service
-        finally:
-            service.close()
-    except PaperfeedError as exc:
-        raise click.ClickException(str(exc)) from exc
+        yield service
     finally:
-        if opened is not None:
-            opened.close()
-
-
-def _db_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option(
-        "--db", "database_url", metavar="URL", help="Database URL [env: PAPERFEED_DATABASE_URL]."
-    )(func)
+        service.close()
 
 
 def _hit_json(hit: SearchHit) -> dict[str, Any]:
@@ -82,7 +55,7 @@ def _print_hits(hits: list[SearchHit], as_json: bool) -> None:
         click.echo("     " + "".join(text for text, _ in hit.snippet))
 
 
-@click.command("search")
+@click.command("search", cls=PaperfeedCommand)
 @click.argument("query")
 @click.option("--mode", type=click.Choice(MODES), default="hybrid", show_default=True)
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
@@ -92,7 +65,7 @@ def _print_hits(hits: list[SearchHit], as_json: bool) -> None:
 @click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Announced on or before.")
 @click.option("--author", metavar="NAME", help="Only papers with this author (substring).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of hits, best first.")
-@_db_option
+@db_option
 def search_command(
     query: str,
     mode: str,
@@ -103,7 +76,6 @@ def search_command(
     until: datetime | None,
     author: str | None,
     as_json: bool,
-    database_url: str | None,
 ) -> None:
     """Search papers by keyword, by meaning, or both (hybrid, the default).
 
@@ -117,7 +89,7 @@ def search_command(
         until=until.date() if until else None,
         author=author,
     )
-    with _service(database_url) as service:
+    with _service() as service:
         results = service.search(
             query,
             mode=mode,  # type: ignore[arg-type]
@@ -130,14 +102,14 @@ def search_command(
     _print_hits(results.hits, as_json)
 
 
-@click.command("similar")
+@click.command("similar", cls=PaperfeedCommand)
 @click.argument("paper_id")
 @click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of papers, best first.")
-@_db_option
-def similar_command(paper_id: str, limit: int, as_json: bool, database_url: str | None) -> None:
+@db_option
+def similar_command(paper_id: str, limit: int, as_json: bool) -> None:
     """Papers most similar in meaning to PAPER_ID (an arXiv id or URL)."""
-    with _service(database_url) as service:
+    with _service() as service:
         if service.store.get_paper(paper_id.strip()) is None:
             from paperfeed.papers.ids import InvalidArxivId, parse_arxiv_id
 
@@ -153,7 +125,7 @@ def similar_command(paper_id: str, limit: int, as_json: bool, database_url: str 
     _print_hits(hits, as_json)
 
 
-@click.group("index")
+@click.group("index", cls=PaperfeedGroup)
 def index_group() -> None:
     """Build and inspect the search indexes (keyword index, embeddings, vector index)."""
 
@@ -182,10 +154,10 @@ def _progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
 
 
 @index_group.command("update")
-@_db_option
-def index_update(database_url: str | None) -> None:
+@db_option
+def index_update() -> None:
     """Catch the keyword index up, then embed and index the papers that have no vector."""
-    with _service(database_url) as service:
+    with _service() as service:
         with _progress_bar("keyword index") as progress:
             service.update_keyword_index(progress=progress)
         with _progress_bar("embedding") as progress:
@@ -195,11 +167,11 @@ def index_update(database_url: str | None) -> None:
 
 
 @index_group.command("rebuild")
-@_db_option
-def index_rebuild(database_url: str | None) -> None:
+@db_option
+def index_rebuild() -> None:
     """Rebuild the keyword index from the papers, embed what is missing, then rebuild the
     vector index from the stored vectors."""
-    with _service(database_url) as service:
+    with _service() as service:
         with _progress_bar("keyword index") as progress:
             service.rebuild_keyword_index(progress=progress)
         with _progress_bar("indexing") as progress:
@@ -210,12 +182,12 @@ def index_rebuild(database_url: str | None) -> None:
 
 @index_group.command("status")
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
-@_db_option
-def index_status(as_json: bool, database_url: str | None) -> None:
+@db_option
+def index_status(as_json: bool) -> None:
     """The keyword index, embedding generations and how many papers each covers."""
     from paperfeed.search.index_files import read_manifest
 
-    with _service(database_url) as service:
+    with _service() as service:
         store = service.store
         papers = store.count_papers()
         rows = []

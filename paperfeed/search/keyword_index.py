@@ -489,3 +489,17 @@ def _read_current(root: Path) -> str | None:
     except OSError:
         return None
     return name if name.startswith(f"v{FORMAT}-") else None
+
+
+def position_on_disk(root: Path) -> tuple[int, int] | None:
+    """``(log position, papers held)`` of the current version in ``root``, read as it
+    stands, without catching up (a ``KeywordIndex`` catches up whenever it is read);
+    ``None`` when there is no readable version."""
+    version = _read_current(root)
+    if version is None or not tantivy.Index.exists(str(root / version)):
+        return None
+    try:
+        index = _open_tantivy(root / version, create=False)
+    except ValueError:
+        return None
+    return _checkpoint(index), max(0, index.searcher().num_docs - 1)

@@ -26,6 +26,7 @@ from paperfeed.papers.ids import InvalidArxivId, parse_arxiv_id
 from paperfeed.search.fusion import reciprocal_rank_fusion
 from paperfeed.search.generations import GenerationIndex, Progress, embed_missing
 from paperfeed.search.highlight import Highlighted, Matcher, highlight, snippet
+from paperfeed.search.index_files import read_manifest
 from paperfeed.search.keyword import STOPWORDS, DocumentFrequencies, build_keyword_query
 from paperfeed.search.keyword_index import KeywordIndex
 from paperfeed.search.pins import Pin, arxiv_reference, doi_reference, normalize_title
@@ -477,6 +478,22 @@ class SearchService:
             self.generation_index(embedder.name).refresh()
         self._activate_if_complete(embedder.name)
         return count
+
+    def vectors_behind(self) -> bool:
+        """Whether ``index_papers`` has work left, asked of the store without loading a
+        model: a paper without a vector in the target generation, a complete generation
+        not yet active, or (engines without their own) an index behind the vectors."""
+        generation = self.target_generation
+        if self.store.count_papers() == 0:
+            return False
+        if self.store.count_missing_embeddings(generation) > 0:
+            return True
+        if self.store.active_generation() != generation:
+            return True
+        if self.store.searches_vectors():
+            return False
+        manifest = read_manifest(self.index_root, generation)
+        return manifest is None or manifest.max_seq < self.store.latest_embedding_seq(generation)
 
     def rebuild_index(self, *, progress: Progress | None = None) -> int:
         """Embed what is missing, then rebuild the vector index from the store."""

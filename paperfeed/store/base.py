@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from paperfeed.errors import PaperfeedError
 from paperfeed.papers.model import Paper
@@ -20,6 +20,7 @@ from paperfeed.store.community import CommunityStore
 from paperfeed.store.outbox import OutboxStore
 from paperfeed.store.search import SearchStore
 from paperfeed.store.subscriptions import SubscriptionStore
+from paperfeed.store.trending import TrendingStore
 
 
 class StoreError(PaperfeedError):
@@ -100,18 +101,9 @@ class Migration:
     applied_at: datetime | None
 
 
-class PaperStore(SearchStore, SubscriptionStore, OutboxStore, CommunityStore, ABC):
-    """Papers, their sources and the ingestion checkpoints; search and subscriptions data."""
-
-    url: str
-
-    @abstractmethod
-    def migrate(self) -> list[Migration]:
-        """Apply pending migrations, each in its own transaction; return those applied."""
-
-    @abstractmethod
-    def migrations(self) -> list[Migration]:
-        """Every known migration, with when it was applied (``None`` if pending)."""
+class PaperRecords(Protocol):
+    """Papers, their sources and the ingestion checkpoints: what ingestion writes and
+    listings read."""
 
     @abstractmethod
     def upsert_papers(
@@ -136,6 +128,12 @@ class PaperStore(SearchStore, SubscriptionStore, OutboxStore, CommunityStore, AB
     @abstractmethod
     def reset_checkpoint(self, key: str) -> None:
         """Forget a checkpoint so the next run starts from the beginning."""
+
+    @abstractmethod
+    def set_first_seen(self, arrivals: Mapping[str, datetime], *, stored_since: datetime) -> int:
+        """Set when papers first arrived, for those first stored at ``stored_since`` or
+        later (an earlier arrival is a fact and stays): the bundled demo replays its
+        own timeline with it. Returns how many papers changed."""
 
     @abstractmethod
     def get_paper(self, paper_id: str) -> StoredPaper | None:
@@ -188,6 +186,24 @@ class PaperStore(SearchStore, SubscriptionStore, OutboxStore, CommunityStore, AB
     @abstractmethod
     def stats(self) -> StoreStats:
         """Counts for monitoring: papers, per source, per primary category."""
+
+
+class PaperStore(
+    PaperRecords, SearchStore, SubscriptionStore, OutboxStore, CommunityStore, TrendingStore, ABC
+):
+    """The whole store: every capability's part, migrations and connections. Callers
+    ask for the part they use (``PaperRecords``, ``OutboxStore``, ...); commands that
+    open and close a store hold this."""
+
+    url: str
+
+    @abstractmethod
+    def migrate(self) -> list[Migration]:
+        """Apply pending migrations, each in its own transaction; return those applied."""
+
+    @abstractmethod
+    def migrations(self) -> list[Migration]:
+        """Every known migration, with when it was applied (``None`` if pending)."""
 
     @abstractmethod
     def close(self) -> None:

@@ -1,18 +1,18 @@
 """The store's part in the community: accounts, sessions, votes, saves, code stars, trending.
 
-Engine-neutral interface; ``store/sqlite/community.py`` implements it for SQLite.
+Engine-neutral interface; ``store/tables/community.py`` implements it for both engines.
 Addresses arrive validated and normalised (``paperfeed.web.forms.normalise_email``),
 the same key as subscribers, so an account and a subscription with one address are
-one person. Signals are appended to a ledger in the transaction that records them; each
-process ranks the views in memory from a snapshot of every paper's keys plus the ledger
-past it (see ``paperfeed.store.logsum``, ``paperfeed.store.trending_ranking`` and
+one person. Signals are appended to a ledger in the transaction that records them
+(``store/trending.py``); each process ranks the views in memory from a snapshot of
+every paper's keys plus the ledger past it (``paperfeed.community.trending_ranking``,
 docs/community.md); the decay model itself (weights, half-lives) is the caller's
 ``SignalScorer``.
 """
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -104,6 +104,15 @@ class Submission:
     paper_id: str
     display_name: str | None
     submitted_at: datetime
+    account_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PublicName:
+    """How an account appears to others: its name, and its number that tells it apart."""
+
+    account_id: int
+    display_name: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +160,7 @@ class CodeLinks:
     listed_at: float
 
 
-class CommunityStore(ABC):
+class CommunityStore(Protocol):
     """Accounts and the signals that make a paper trend."""
 
     # -- accounts and sessions ----------------------------------------------------------
@@ -219,8 +228,8 @@ class CommunityStore(ABC):
         """Paper ids this account marked, most recent first (the reading list)."""
 
     @abstractmethod
-    def upvoters(self, paper_id: str, *, limit: int) -> list[str]:
-        """Display names of the accounts that upvoted a paper, most recent first."""
+    def upvoters(self, paper_id: str, *, limit: int) -> list[PublicName]:
+        """The accounts that upvoted a paper, most recent first."""
 
     @abstractmethod
     def record_submission(self, paper_id: str, account_id: int) -> bool:
@@ -228,50 +237,6 @@ class CommunityStore(ABC):
 
     @abstractmethod
     def get_submission(self, paper_id: str) -> Submission | None: ...
-
-    # -- trending -----------------------------------------------------------------------
-
-    @abstractmethod
-    def record_signals(self, signals: Sequence[Signal], scorer: SignalScorer) -> None:
-        """Append signals to the ledger, in one transaction (readers add them to the keys)."""
-
-    @abstractmethod
-    def paper_signals(self, paper_id: str) -> list[Signal]:
-        """A paper's signals, oldest first (what ``--explain`` breaks a score into):
-        its upvotes and saves as they stand, and the other kinds from the ledger."""
-
-    @abstractmethod
-    def trending_rows(
-        self, paper_ids: Sequence[str], scorer: SignalScorer
-    ) -> dict[str, TrendingRow]:
-        """Counts and keys of these papers as of the ledger now (papers without any
-        signal are absent); ``scorer`` turns signals past the stored snapshot into keys."""
-
-    @abstractmethod
-    def trending_ids(
-        self,
-        window: Window,
-        scorer: SignalScorer,
-        *,
-        category: str = ALL_CATEGORIES,
-        active_since: float | None = None,
-        limit: int,
-        offset: int = 0,
-    ) -> list[tuple[str, float]]:
-        """Paper ids and keys, highest key first (ties by paper id), of papers with a
-        signal since ``active_since``: ranked in this process's memory, after catching
-        up with the ledger (``scorer`` turns the signals it adds into keys)."""
-
-    @abstractmethod
-    def rebuild_trending(self, scorer: SignalScorer, params_json: str) -> int:
-        """Recompute every key from the ledger (after the weights changed); count papers."""
-
-    @abstractmethod
-    def trending_params(self) -> str | None:
-        """The parameters the stored keys were computed with (``None`` until set)."""
-
-    @abstractmethod
-    def set_trending_params(self, params_json: str) -> None: ...
 
     # -- code and Hugging Face ----------------------------------------------------------
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import click
 
+from paperfeed.cli_context import PaperfeedCommand
 from paperfeed.store import PaperStore, StoreError, open_store
 
 # Parents before children (foreign keys); tables not listed here but present in both
@@ -270,7 +271,7 @@ def _copy_table(reader: Database, writer: Database, table: str, batch: int) -> T
     return TableCopy(table, copied, skipped=False)
 
 
-@click.command("copy")
+@click.command("copy", cls=PaperfeedCommand)
 @click.option("--from", "source_url", required=True, help="Database URL to copy from.")
 @click.option("--to", "destination_url", required=True, help="Database URL to copy into.")
 @click.option("--batch", default=DEFAULT_BATCH, show_default=True, help="Rows per batch.")
@@ -280,16 +281,13 @@ def copy_command(source_url: str, destination_url: str, batch: int) -> None:
     Each table is copied in one transaction and its row count verified; run the
     same command again to resume after an interruption.
     """
-    try:
-        with open_store(source_url) as source, open_store(destination_url) as destination:
-            copy_tables(
-                source,
-                destination,
-                batch=batch,
-                progress=lambda t: click.echo(
-                    f"{t.table}: {t.rows:,} rows" + (" (already there)" if t.skipped else "")
-                ),
-            )
-    except StoreError as exc:
-        raise click.ClickException(str(exc)) from exc
+    with open_store(source_url) as source, open_store(destination_url) as destination:
+        copy_tables(
+            source,
+            destination,
+            batch=batch,
+            progress=lambda t: click.echo(
+                f"{t.table}: {t.rows:,} rows" + (" (already there)" if t.skipped else "")
+            ),
+        )
     click.echo("copy complete; row counts verified")

@@ -1,6 +1,6 @@
 """The store's part in mail delivery: the outbox of messages and their states.
 
-Engine-neutral interface; ``store/sqlite/outbox.py`` implements it for SQLite. A
+Engine-neutral interface; ``store/tables/outbox.py`` implements it for both engines. A
 message moves pending -> sending -> sent, or -> failed after a permanent refusal or too
 many attempts. Claiming is atomic and leased: a message whose claim expired (its sender
 died) is claimed again and sent again with the same bytes and Message-ID. On SQLite the
@@ -10,11 +10,11 @@ claim is one ``BEGIN IMMEDIATE`` transaction; a PostgreSQL engine claims with
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, Protocol
 
 # zlib level for stored message content: level 1 halves the time of the default (6) for
 # about 10% more bytes on real digests, which are written once and read once.
@@ -78,7 +78,7 @@ class BounceRecord:
     last_error: str | None
 
 
-class OutboxStore(ABC):
+class OutboxStore(Protocol):
     """Messages waiting to be sent, being sent, sent or failed; bounces; suppression."""
 
     @abstractmethod

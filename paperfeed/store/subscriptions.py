@@ -1,6 +1,6 @@
 """The store's part in subscriptions (email digests): subscribers, interests, digests.
 
-Engine-neutral interface; ``store/sqlite/subscriptions.py`` implements it for SQLite.
+Engine-neutral interface; ``store/tables/subscriptions.py`` implements it for both engines.
 Addresses arrive already validated and normalised (``paperfeed.web.forms``): the store
 only guarantees one row per address. The rules (double opt-in, never a repeat) live in
 ``paperfeed.digest``; the store makes each step atomic.
@@ -8,11 +8,11 @@ only guarantees one row per address. The rules (double opt-in, never a repeat) l
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Literal, Protocol
 
 SubscriberStatus = Literal["pending", "confirmed", "unsubscribed"]
 Cadence = Literal["daily", "weekly"]
@@ -93,7 +93,7 @@ class DigestPlan:
     state: DigestState = "planned"
 
 
-class SubscriptionStore(ABC):
+class SubscriptionStore(Protocol):
     """Subscribers to the email digest, what they follow, and what they were sent."""
 
     # -- subscribers ------------------------------------------------------------------
@@ -214,10 +214,10 @@ SAVES_OF_SUBSCRIBERS = (
     "SELECT s.id, m.paper_id FROM subscribers s"
     " JOIN accounts a ON a.email = s.email"
     " JOIN paper_marks m ON m.account_id = a.id AND m.kind = 'save'"
-    " WHERE s.id IN ({ids}) ORDER BY s.id, m.created_at, m.paper_id"
+    " WHERE {member} ORDER BY s.id, m.created_at, m.paper_id"
 )
 """Each subscriber's saved papers (an account and a subscriber with one address are
-one person); ``{ids}`` is the engine's list of subscriber ids."""
+one person); ``{member}``: the dialect's test that ``s.id`` is in the list parameter."""
 
 
 def combine_feedback(

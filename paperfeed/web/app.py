@@ -7,6 +7,7 @@ named by the settings and the installed search service, if any.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -18,17 +19,24 @@ from fastapi.staticfiles import StaticFiles
 
 from paperfeed import __version__
 from paperfeed.community.ranking import ensure_params
+from paperfeed.community.trending_ranking import trending_rows
 from paperfeed.config import Settings
+from paperfeed.mcp.http import McpEndpoint
 from paperfeed.security import TokenSigner, load_secret_key
 from paperfeed.store import PaperStore, open_store
 from paperfeed.web.cache import RenderCache
 from paperfeed.web.community import community_web_for
+from paperfeed.web.controls import CleanQueryStrings, printable
 from paperfeed.web.csrf import CSRFProtector
+from paperfeed.web.endings import QuietEndings
 from paperfeed.web.errors import install_error_handlers
+from paperfeed.web.head import HeadAsGet
 from paperfeed.web.headers import SecurityHeaders
+from paperfeed.web.origin import CrossSiteGuard
 from paperfeed.web.responses import drain_background, in_background
 from paperfeed.web.routes import (
     api,
+    cite,
     community,
     docs,
     feeds,
@@ -41,6 +49,10 @@ from paperfeed.web.search_port import SearchServiceLike, default_search
 from paperfeed.web.state import WebState
 
 HERE = Path(__file__).parent
+# Request bodies, counted as they stream in (FastAPI's max_body_size, 413 past it): the
+# small forms (sign-in, subscribe, votes, submit) and any other body take 4 KB; routes
+# that need more say so (the subscription routes: 16 KB).
+MAX_FORM_BYTES = 4096
 DESCRIPTION = (
     "Research papers by day, trending, search and similar papers. `/api/v1/...` is"
     " paperfeed's own API (cursor pagination, ETags); `/api/daily_papers` and"
@@ -57,6 +69,7 @@ def _templates() -> jinja2.Environment:
         lstrip_blocks=True,
         auto_reload=False,
         undefined=jinja2.StrictUndefined,
+        finalize=printable,  # no control character reaches a page
     )
     env.globals["version"] = __version__
     # Defaults for the community's template variables; signed-in renders override them.
@@ -97,6 +110,11 @@ def create_app(
     )
 
     scheduler = subscriptions.scheduler_for(settings, secret, store.url, owned, digest_scheduler)
+    stopping = threading.Event()  # set at shutdown: upstream calls in flight give up
+    community_state = community_web_for(settings, signer, stopping)
+    mcp = McpEndpoint(
+        settings, store, search, community_state.model, community_state.settings.default_window
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -105,8 +123,10 @@ def create_app(
         # Cards show counts from this process's trending ranking: build it now (about a
         # second per 200,000 scored papers), not on the first request that needs it.
         model = _app.state.community.model
-        in_background(run_in_threadpool(state.store.trending_rows, [], model))
-        yield
+        in_background(run_in_threadpool(trending_rows, state.store, [], model))
+        async with mcp.running():
+            yield
+        stopping.set()
         if scheduler is not None:
             scheduler.stop()
         await drain_background()
@@ -123,14 +143,20 @@ def create_app(
         docs_url=None,  # /docs is our own page: no CDN scripts, no inline script
         redoc_url=None,
         lifespan=lifespan,
+        max_body_size=MAX_FORM_BYTES,
     )
     app.state.web = state
-    app.state.community = community_web_for(settings, signer)
+    app.state.community = community_state
     ensure_params(store, app.state.community.model)
     install_error_handlers(app)
     subscriptions.install(app, settings, store, signer)
-    for module in (api, hf_api, feeds, subscribe, community, docs, pages):
+    for module in (api, hf_api, feeds, subscribe, community, docs, cite, pages):
         app.include_router(module.router)
+    app.router.routes.append(mcp.route)  # /mcp: the MCP server (docs/mcp.md)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.add_middleware(QuietEndings)
+    app.add_middleware(CleanQueryStrings)
+    app.add_middleware(CrossSiteGuard, public_url=state.public_url)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(HeadAsGet)
     return app

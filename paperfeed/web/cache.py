@@ -18,7 +18,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from enum import Enum
 
-from paperfeed.store.base import PaperStore
+from paperfeed.store.base import PaperRecords
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +54,7 @@ class RenderCache:
 
     def __init__(
         self,
-        store: PaperStore,
+        store: PaperRecords,
         *,
         max_entries: int = 4096,
         ttl: float = 60.0,

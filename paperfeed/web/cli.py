@@ -7,19 +7,8 @@ from typing import Any
 
 import click
 
-from paperfeed.config import SETTINGS, SETTINGS_BY_NAME, Settings
-
-
-def _help(name: str) -> str:
-    setting = SETTINGS_BY_NAME[name]
-    return f"{setting.help} [env: {setting.env}; default: {setting.default}]"
-
-
-def _settings(ctx: click.Context) -> Settings:
-    """The settings resolved by the ``paperfeed`` group, or fresh ones when run alone."""
-    parent = ctx.find_root().obj
-    settings = getattr(parent, "settings", None)
-    return settings if isinstance(settings, Settings) else Settings()
+from paperfeed.cli_context import app_context, db_option, setting_help
+from paperfeed.config import SETTINGS, Settings
 
 
 def app_from_environment() -> Any:
@@ -30,10 +19,10 @@ def app_from_environment() -> Any:
 
 
 @click.command("serve")
-@click.option("--host", help=_help("web_host"))
-@click.option("--port", type=click.IntRange(0, 65535), help=_help("web_port"))
-@click.option("--workers", type=click.IntRange(1, 64), help=_help("web_workers"))
-@click.option("--db", "database_url", metavar="URL", help=_help("database_url"))
+@click.option("--host", help=setting_help("web_host"))
+@click.option("--port", type=click.IntRange(0, 65535), help=setting_help("web_port"))
+@click.option("--workers", type=click.IntRange(1, 64), help=setting_help("web_workers"))
+@db_option
 @click.option(
     "--log-level",
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
@@ -47,25 +36,26 @@ def serve(
     host: str | None,
     port: int | None,
     workers: int | None,
-    database_url: str | None,
     log_level: str,
     no_access_log: bool,
 ) -> None:
     """Serve the web pages, the JSON APIs and the feeds."""
     import uvicorn
 
-    settings = _settings(ctx).with_values(
-        web_host=host, web_port=port, web_workers=workers, database_url=database_url
+    settings = app_context(ctx).settings.with_values(
+        web_host=host, web_port=port, web_workers=workers
     )
     # Worker processes rebuild the app from the environment: hand them every resolved value.
     for setting in SETTINGS:
         value = settings.get(setting.name)
         if value not in (None, ""):
             os.environ[setting.env] = str(value)
+    from paperfeed.derived import finish_in_background
     from paperfeed.store import open_store
     from paperfeed.store.sqlite.checkpointer import wal_checkpointing
 
     open_store(settings.database_url).close()  # migrate once, before any worker starts
+    finish_in_background(settings)  # what a killed ingest left: indexes, signals, vectors
     trusted_proxies = [
         address.strip()
         for address in str(settings.get("web_trusted_proxies") or "").split(",")
@@ -91,4 +81,7 @@ def serve(
             # from X-Forwarded-* only when the peer is a proxy the settings name.
             proxy_headers=bool(trusted_proxies),
             forwarded_allow_ips=trusted_proxies or None,
+            # After SIGTERM, requests still running (a client trickling its body, a
+            # submission waiting on arXiv) get this long, then are cancelled.
+            timeout_graceful_shutdown=max(0, int(settings.get("web_shutdown_grace"))),
         )

@@ -7,9 +7,10 @@ buttons and a form token, so it is rendered for them alone and never cached.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -19,11 +20,13 @@ from paperfeed.community.scoring import TrendingModel
 from paperfeed.community.settings import CommunitySettings
 from paperfeed.community.signin import session_account
 from paperfeed.community.submissions import PaperFetcher, arxiv_fetcher
+from paperfeed.community.trending_ranking import trending_rows
 from paperfeed.config import Settings
 from paperfeed.mail import MailSettings
 from paperfeed.security import TokenSigner
-from paperfeed.store.base import PaperStore, StoredPaper
-from paperfeed.store.community import Account, SignalScorer
+from paperfeed.store.base import StoredPaper
+from paperfeed.store.community import Account, CommunityStore, SignalScorer
+from paperfeed.store.trending import TrendingStore
 from paperfeed.web.cache import Rendered
 from paperfeed.web.csrf import COOKIE as CSRF_COOKIE
 from paperfeed.web.csrf import MAX_AGE as CSRF_MAX_AGE
@@ -45,14 +48,17 @@ class CommunityWeb:
     fetch: PaperFetcher
 
 
-def community_web_for(settings: Settings, signer: TokenSigner) -> CommunityWeb:
+def community_web_for(
+    settings: Settings, signer: TokenSigner, stopping: threading.Event
+) -> CommunityWeb:
+    """``stopping`` is set when the app shuts down: submissions stop asking arXiv."""
     community = CommunitySettings.from_settings(settings)
     return CommunityWeb(
         settings=community,
         model=community.trending_model(),
         signer=signer,
         mail=MailSettings.from_settings(settings),
-        fetch=arxiv_fetcher(settings),
+        fetch=arxiv_fetcher(settings, stopping),
     )
 
 
@@ -109,11 +115,15 @@ async def current_viewer(request: Request) -> Viewer | None:
     return Viewer(account, csrf.token_for(nonce), nonce, fresh)
 
 
+class CardStore(TrendingStore, CommunityStore, Protocol):
+    """What a paper card's signals read: the ledger's counts and the viewer's marks."""
+
+
 def card_signals(
-    store: PaperStore, scorer: SignalScorer, papers: Sequence[StoredPaper], viewer: Viewer | None
+    store: CardStore, scorer: SignalScorer, papers: Sequence[StoredPaper], viewer: Viewer | None
 ) -> dict[str, CardSignals]:
     ids = [p.paper.id for p in papers]
-    rows = store.trending_rows(ids, scorer)
+    rows = trending_rows(store, ids, scorer)
     upvoted: set[str] = set()
     saved: set[str] = set()
     if viewer is not None:
@@ -132,7 +142,7 @@ def card_signals(
 
 def page_context(
     request: Request,
-    store: PaperStore,
+    store: CardStore,
     papers: Sequence[StoredPaper],
     viewer: Viewer | None,
 ) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from paperfeed.errors import PaperfeedError
 from paperfeed.store.base import StoreError
-from paperfeed.web.params import BadRequest
+from paperfeed.web.params import BadRequest, NoSuchPeriod
 from paperfeed.web.state import JSON, web_state
 
 _MACHINE_PREFIXES = ("/api/", "/feeds/", "/openapi.json")
@@ -63,7 +63,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(request, 422, _validation_message(exc), detail)
 
     async def on_bad_request(request: Request, exc: Exception) -> Response:
-        return error_response(request, 400, str(exc))
+        return error_response(request, 404 if isinstance(exc, NoSuchPeriod) else 400, str(exc))
 
     async def on_store_error(request: Request, exc: Exception) -> Response:
         return error_response(request, 503, "The paper store is unavailable; try again shortly.")

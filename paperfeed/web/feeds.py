@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from email.utils import format_datetime
 
+from paperfeed.papers.clean import MAX_ABSTRACT_CHARS, cut_text
 from paperfeed.store.base import StoredPaper
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -46,12 +47,19 @@ def _updated(papers: Sequence[StoredPaper]) -> datetime:
     return max((_when(p) for p in papers), default=datetime(1970, 1, 1, tzinfo=UTC))
 
 
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# What XML 1.0 cannot carry at all (escaping is not enough), and DEL and the C1 controls
+# it allows but no reader should show.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
 def xml_text(text: str) -> str:
-    """``text`` without the characters XML 1.0 cannot carry at all (escaping is not enough)."""
+    """``text`` without the characters a feed must not carry (escaping is not enough)."""
     return _NOT_XML.sub("", text)
+
+
+def _abstract(stored: StoredPaper) -> str:
+    """Capped like ingest caps it, for papers stored before the cap."""
+    return cut_text(stored.abstract_text, MAX_ABSTRACT_CHARS)
 
 
 def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
@@ -83,7 +91,7 @@ def rss(info: FeedInfo, papers: Sequence[StoredPaper]) -> bytes:
         _sub(item, "link", f"{info.site_url}/papers/{paper.id}")
         _sub(item, "guid", paper.abs_url, isPermaLink="true")
         _sub(item, "pubDate", format_datetime(_when(stored)))
-        _sub(item, "description", stored.abstract_text)
+        _sub(item, "description", _abstract(stored))
         if stored.authors_text:
             _sub(item, f"{{{DC_NS}}}creator", stored.authors_text)
         for category in paper.categories:
@@ -119,5 +127,5 @@ def atom(info: FeedInfo, papers: Sequence[StoredPaper]) -> bytes:
             _sub(_sub(entry, "author"), "name", name)
         for category in paper.categories:
             _sub(entry, "category", term=category)
-        _sub(entry, "summary", stored.abstract_text, type="text")
+        _sub(entry, "summary", _abstract(stored), type="text")
     return _xml(root)

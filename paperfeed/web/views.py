@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from paperfeed.papers.clean import MAX_ABSTRACT_CHARS, cut_text
 from paperfeed.papers.codelinks import repo_url
 from paperfeed.papers.latex import latex_to_text
 from paperfeed.store.base import StoredPaper
@@ -63,7 +64,9 @@ def code_urls(stored: StoredPaper) -> tuple[str, ...]:
     urls: dict[str, None] = {}
     hf = stored.paper.hf
     if hf and hf.github_repo:
-        urls[hf.github_repo.rstrip("/")] = None
+        # Stored as a code link (``github.com/owner/name``) by the hf-daily source.
+        repo = hf.github_repo.rstrip("/")
+        urls[repo if "://" in repo else repo_url(repo)] = None
     for link in stored.paper.code_links:
         urls.setdefault(repo_url(link), None)
     return tuple(urls)
@@ -85,7 +88,7 @@ def paper_view(stored: StoredPaper, now: datetime | None = None) -> PaperView:
         title=stored.title_text,
         authors=stored.authors_text,
         authors_short=shown,
-        abstract=stored.abstract_text,
+        abstract=cut_text(stored.abstract_text, MAX_ABSTRACT_CHARS),  # stored before the cap
         abstract_short=short_text(stored.abstract_text),
         day=paper.announced or paper.published,
         published=paper.published,

@@ -11,6 +11,7 @@ import pytest
 from paperfeed.community.scoring import TrendingModel
 from paperfeed.community.settings import CommunitySettings
 from paperfeed.community.stars import sync_stars
+from paperfeed.community.trending_ranking import trending_rows
 from paperfeed.sources.github import (
     GitHubClient,
     GitHubRateLimited,
@@ -158,12 +159,12 @@ def test_sync_keeps_star_history_and_turns_gains_into_signals(
 
     report = sync(0)  # every sample paper links github.com/example-lab/TinvNN
     assert report.linked == 4 and report.changed == 1  # type: ignore[attr-defined]
-    row = papers_store.trending_rows(["2603.01001"], model)["2603.01001"]
+    row = trending_rows(papers_store, ["2603.01001"], model)["2603.01001"]
     assert row.stars == 50  # the baseline, capped
     assert sync(1).checked == 0  # type: ignore[attr-defined]  # not due yet
     assert sync(7).not_modified == 1  # type: ignore[attr-defined]
     assert sync(14).changed == 1  # type: ignore[attr-defined]
-    assert papers_store.trending_rows(["2603.01001"], model)["2603.01001"].stars == 50 + 50
+    assert trending_rows(papers_store, ["2603.01001"], model)["2603.01001"].stars == 50 + 50
     assert [s for _, s in papers_store.star_history("example-lab/tinvnn")] == [80, 130]
     assert sync(21).gone == 1  # type: ignore[attr-defined]
     assert sync(40).checked == 0  # type: ignore[attr-defined]  # a gone repository is not asked again

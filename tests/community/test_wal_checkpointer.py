@@ -56,10 +56,13 @@ def upvotes(store: SQLitePaperStore, account: int, scorer: TrendingModel) -> Non
 
 
 def upvotes_in_file_alone(database: Path, copy: Path) -> int:
-    """Upvotes in the database file itself, without its WAL (what checkpoints copied)."""
+    """Upvotes in the database file itself, without its WAL (what checkpoints copied);
+    none while no checkpoint has copied even the schema yet."""
     shutil.copyfile(database, copy)
     with sqlite3.connect(f"file:{copy}?immutable=1", uri=True) as conn:
-        return int(conn.execute("SELECT count(*) FROM paper_marks").fetchone()[0])
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'paper_marks'").fetchone():
+            return int(conn.execute("SELECT count(*) FROM paper_marks").fetchone()[0])
+        return 0
 
 
 def autocheckpoint(store: SQLitePaperStore) -> int:

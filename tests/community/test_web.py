@@ -7,6 +7,7 @@ for the sign-in mails, a real HTTP server replaying arXiv's recorded answers.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +18,10 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from starlette.testclient import TestClient
 
 from paperfeed.community.scoring import TrendingModel
+from paperfeed.community.signin import open_session
+from paperfeed.community.trending_ranking import trending_rows
 from paperfeed.store import PaperStore
+from tests.community.conftest import community_settings
 from tests.community.web_helpers import (
     app_settings,
     csrf_token,
@@ -179,14 +183,18 @@ def test_upvote_twice_counts_once_and_can_be_withdrawn(
             f"/papers/{PAPER}/upvote", data={"csrf_token": token, "on": "1", "next": "/trending"}
         )
         assert done.status_code == 303 and done.headers["location"] == "/trending"
-    assert papers_store.trending_rows([PAPER], model)[PAPER].upvotes == 1
+    assert trending_rows(papers_store, [PAPER], model)[PAPER].upvotes == 1
     page = client.get(f"/papers/{PAPER}").text
-    assert 'aria-pressed="true"' in page and "Upvoted by ada" in page and "Why it trends" in page
+    assert (
+        'aria-pressed="true"' in page
+        and 'Upvoted by <bdi class="member-name">ada</bdi>' in page
+        and "Why it trends" in page
+    )
     trending = client.get("/api/v1/trending?window=today").json()
     assert trending["ranking"] == "trending" and trending["papers"][0]["id"] == PAPER
     assert trending["papers"][0]["score"] == pytest.approx(1.0, rel=1e-3)
     client.post(f"/papers/{PAPER}/upvote", data={"csrf_token": token, "on": "0"})
-    assert papers_store.trending_rows([PAPER], model)[PAPER].upvotes == 0
+    assert trending_rows(papers_store, [PAPER], model)[PAPER].upvotes == 0
 
 
 def test_upvoting_needs_an_account(client: TestClient) -> None:
@@ -214,7 +222,7 @@ def test_saves_make_a_reading_list(
         client.post(f"/papers/{paper}/save", data={"csrf_token": token})
     page = client.get("/saved").text
     assert page.index(f"/papers/{PAPER}") < page.index("/papers/2603.01003")  # newest first
-    assert papers_store.trending_rows([PAPER], model)[PAPER].saves == 1
+    assert trending_rows(papers_store, [PAPER], model)[PAPER].saves == 1
 
 
 def test_votes_are_rate_limited(
@@ -234,7 +242,7 @@ def test_votes_are_rate_limited(
     assert codes == [303, 303, 303, 429]
     assert refused.status_code == 429 and "Too many upvotes and saves" in refused.text
     assert "retry-after" in refused.headers
-    assert papers_store.trending_rows([PAPER], model)[PAPER].upvotes == 1
+    assert trending_rows(papers_store, [PAPER], model)[PAPER].upvotes == 1
 
 
 STATE_CHANGES = [
@@ -271,7 +279,7 @@ def test_every_state_change_needs_this_browsers_form_token(
     refused = client.post(path, data=form)
     assert refused.status_code == 403
     assert papers_store.get_account(account.id) == account
-    assert papers_store.trending_rows([PAPER], model) == {}
+    assert trending_rows(papers_store, [PAPER], model) == {}
     assert smtp_sink.received == []
     assert client.get("/account").status_code == 200  # still signed in
 
@@ -287,7 +295,7 @@ def test_deleting_the_account_signs_out_and_keeps_the_vote(
     done = client.post("/account/delete", data={"csrf_token": token, "confirm": "delete"})
     assert done.status_code == 303 and done.headers["location"] == "/account/deleted"
     assert papers_store.get_account(account.id) is None
-    assert papers_store.trending_rows([PAPER], model)[PAPER].upvotes == 1
+    assert trending_rows(papers_store, [PAPER], model)[PAPER].upvotes == 1
     assert client.get("/account").status_code == 303
 
 
@@ -355,8 +363,8 @@ def test_submitting_a_new_paper_fetches_it_from_arxiv(
         )
         assert done.status_code == 303 and done.headers["location"] == "/papers/1707.08567"
         page = client.get("/papers/1707.08567").text
-    assert "Submitted by ada" in page
-    assert papers_store.trending_rows(["1707.08567"], model)["1707.08567"].upvotes == 1
+    assert re.search(r"Submitted by <bdi[^>]*>ada</bdi>&nbsp;<span[^>]*>#\d+</span>", page)
+    assert trending_rows(papers_store, ["1707.08567"], model)["1707.08567"].upvotes == 1
 
 
 def test_old_papers_cannot_be_submitted(
@@ -387,10 +395,67 @@ def test_submitting_a_listed_paper_counts_as_an_upvote(
         limited = client.post("/submit", data={"csrf_token": token, "paper": PAPER})
     assert first.status_code == again.status_code == 303
     assert limited.status_code == 429 and "Too many submissions" in limited.text
-    assert papers_store.trending_rows([PAPER], model)[PAPER].upvotes == 1
+    assert trending_rows(papers_store, [PAPER], model)[PAPER].upvotes == 1
     assert arxiv.requests == []  # a listed paper is not fetched again
 
 
 def test_the_formula_page_shows_the_settings(client: TestClient) -> None:
     page = client.get("/trending/formula").text
     assert "2^(−age / half-life)" in page and "48 hours" in page
+
+
+@pytest.mark.parametrize(
+    ("reply", "said"),
+    [
+        (Reply(b"busy", status=503), "arXiv answered with an error (HTTP 503)"),
+        (Reply(b"<html>not a feed</html>"), "answer could not be read"),
+        (Reply(b"x" * 100, drop_after=10), "the connection to arXiv failed"),
+    ],
+)
+def test_a_failed_fetch_says_what_failed_not_where(
+    papers_store: PaperStore,
+    tmp_path: Path,
+    recorded_server: RecordedServer,
+    reply: Reply,
+    said: str,
+) -> None:
+    recorded_server.add("/api/query", reply)
+    with submit_client(papers_store, tmp_path, recorded_server) as client:
+        sign_in_directly(client, papers_store, "ada")
+        token = csrf_token(client, "/submit")
+        failed = client.post("/submit", data={"csrf_token": token, "paper": "2603.01234"})
+    assert failed.status_code == 400
+    assert said in failed.text and "Try again in a few minutes" in failed.text
+    assert "127.0.0.1" not in failed.text and "/api/query" not in failed.text
+    assert papers_store.get_paper("2603.01234") is None
+
+
+def test_display_names_refuse_what_hides_or_reorders_text(
+    client: TestClient, papers_store: PaperStore
+) -> None:
+    account = sign_in_directly(client, papers_store, "ada")
+    token = csrf_token(client, "/account")
+    for name in ("\u202eecilA", "Ad\u200ba", "Ada\u2066x", "Ada #1"):
+        refused = client.post("/account", data={"csrf_token": token, "display_name": name})
+        assert refused.status_code == 400, name
+    stored = papers_store.get_account(account.id)
+    assert stored is not None and stored.display_name == "ada"
+
+
+def test_two_people_with_one_name_are_told_apart(
+    client: TestClient, papers_store: PaperStore
+) -> None:
+    latin, _ = papers_store.get_or_create_account("ada1@example.org", "Ada")
+    cyrillic, _ = papers_store.get_or_create_account("ada2@example.org", "\u0410da")
+    for account in (latin, cyrillic):
+        client.cookies.set(
+            "paperfeed_session", open_session(papers_store, account, community_settings())
+        )
+        token = csrf_token(client, f"/papers/{PAPER}")
+        assert client.post(f"/papers/{PAPER}/upvote", data={"csrf_token": token}).status_code == 303
+    page = client.get(f"/papers/{PAPER}").text
+    assert (
+        f'<bdi class="member-name">Ada</bdi>&nbsp;<span class="member-tag">#{latin.id}</span>'
+        in page
+    )
+    assert f"#{cyrillic.id}</span>" in page and latin.id != cyrillic.id

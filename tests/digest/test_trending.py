@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from paperfeed.community.trending_ranking import trending_rows
 from paperfeed.digest.trending import trending_of
 from paperfeed.store import PaperStore
 from paperfeed.store.community import NewMark, Signal
@@ -37,7 +38,7 @@ def test_the_trend_is_the_weekly_score_with_every_upvote_counted_once(store: Pap
     store.record_signals([Signal("2603.00003", "hf_upvote", 8.0, LISTED)], MODEL)
     ids = ["2603.00001", "2603.00002", "2603.00003"]
     papers = store.get_papers(ids)
-    trends = trending_of([papers[i] for i in ids], NOW, MODEL, store.trending_rows(ids, MODEL))
+    trends = trending_of([papers[i] for i in ids], NOW, MODEL, trending_rows(store, ids, MODEL))
     one_day_of_week_decay = 0.5 ** (24 * 3600.0 / WEEK_HALF_LIFE)
     assert trends[0].score == pytest.approx(math.log1p(8 * one_day_of_week_decay), rel=1e-9)
     assert trends[1].score == pytest.approx(math.log1p(3 * 1.0 + 0.5 * 1.0), rel=1e-9)

@@ -103,6 +103,68 @@ def test_api_subscription_confirm_digest_and_one_click_unsubscribe(
     assert len(smtp_sink.received) == 2
 
 
+def _subscribe_and_confirm(client: TestClient, smtp_sink: SMTPSink, request: object) -> str:
+    """Subscribe (the test's first address) through the API and confirm with the mailed
+    link; the confirmed page."""
+    assert client.post("/api/subscriptions", json=request).status_code == 202
+    confirm = path_of(body_of(smtp_sink, 0), "/subscriptions/confirm")  # its first mail
+    done = client.post("/subscriptions/confirm", data={"t": token_of(confirm)})
+    assert done.status_code == 200 and "You are subscribed" in done.text
+    return done.text
+
+
+def test_the_confirmed_page_describes_the_digest_asked_for(
+    client: TestClient, smtp_sink: SMTPSink
+) -> None:
+    page = _subscribe_and_confirm(
+        client,
+        smtp_sink,
+        {
+            "email": "ada@example.org",
+            "topics": ["equivariant graph neural networks", "diffusion <models>"],
+            "categories": ["cs.LG", "stat.ML"],
+            "authors": ["Yann LeCun"],
+            "cadence": "weekly",
+            "weekdays": ["wed"],
+            "timezone": "Europe/Paris",
+        },
+    )
+    assert "trending papers" not in page.split("<dl")[0]  # not the generic promise
+    assert "New papers that match what you follow" in page
+    assert (
+        '<dd id="digest-topics">equivariant graph neural networks; diffusion &lt;models&gt;</dd>'
+        in page
+    )
+    assert '<dd id="digest-categories">cs.LG, stat.ML</dd>' in page
+    assert '<dd id="digest-authors">Yann LeCun</dd>' in page
+    assert '<dd id="digest-when">Weekly, on Wednesdays at 07:00 (Europe/Paris time)</dd>' in page
+    assert "Up to 10 papers; no mail on days with nothing new." in page
+
+
+def test_the_confirmed_page_of_a_trending_digest_says_so(
+    client: TestClient, smtp_sink: SMTPSink
+) -> None:
+    page = _subscribe_and_confirm(client, smtp_sink, {"email": "bob@example.org"})
+    assert "The most trending new papers" in page
+    assert "digest-topics" not in page
+    assert '<dd id="digest-when">Daily, Monday to Friday at 07:00 (UTC time)</dd>' in page
+
+
+def test_a_used_confirmation_link_is_refused_and_mints_no_manage_link(
+    client: TestClient, store: PaperStore, smtp_sink: SMTPSink
+) -> None:
+    assert client.post("/api/subscriptions", json={"email": "ada@example.org"}).status_code == 202
+    token = token_of(path_of(body_of(smtp_sink, 0), "/subscriptions/confirm"))
+    first = client.post("/subscriptions/confirm", data={"t": token})
+    assert first.status_code == 200 and "/subscriptions/manage?t=" in first.text
+    for _ in range(2):  # a second click, or the old mail opened again later
+        again = client.post("/subscriptions/confirm", data={"t": token})
+        assert again.status_code == 400
+        assert "This link was already used: it works once." in again.text
+        assert "/subscriptions/manage" not in again.text
+    assert store.get_subscriber("ada@example.org").status == "confirmed"  # type: ignore[union-attr]
+
+
 def test_the_unsubscribe_page_asks_first(
     client: TestClient, store: PaperStore, links: DigestLinks
 ) -> None:

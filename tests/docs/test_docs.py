@@ -34,8 +34,11 @@ def test_every_setting_is_documented() -> None:
 
 
 def _command_paths(group: click.Group, prefix: str = "paperfeed") -> list[str]:
+    """Every command under ``group``, those loaded only when they run included."""
+    ctx = click.Context(group)
     paths = []
-    for name, command in sorted(group.commands.items()):
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
         path = f"{prefix} {name}"
         paths.append(path)
         if isinstance(command, click.Group):

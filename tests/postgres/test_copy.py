@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from paperfeed.community.trending_ranking import trending_ids, trending_rows
 from paperfeed.store import PaperStore, open_store
 from paperfeed.store.community import NewMark
 from paperfeed.store.copy_cli import copy_command
 from paperfeed.store.outbox import NewOutboxMessage
 from paperfeed.store.search import KeywordQuery, Phrase, SearchScope
-from paperfeed.store.trending_ranking import RankedTrending
 from tests.community.conftest import community_settings
 from tests.factories import make_hf, make_paper
 
@@ -34,7 +34,6 @@ def _fill(store: PaperStore) -> None:
     store.activate_generation("tiny")
     store.add_subscriber("ada@example.org")
     # Trending as a snapshot plus ledger rows past it: both must travel.
-    assert isinstance(store, RankedTrending)
     store.trending_fold_rows = 2
     voters = [store.get_or_create_account(f"v{n}@example.org", f"v{n}")[0] for n in range(3)]
     votes = [
@@ -51,7 +50,7 @@ def _view(store: PaperStore) -> tuple[object, ...]:
     assert stored is not None
     entry = store.get_outbox_entry("k1")
     subscriber = store.get_subscriber("ada@example.org")
-    trending = store.trending_rows(["2401.00001", "2401.00002"], MODEL)
+    trending = trending_rows(store, ["2401.00001", "2401.00002"], MODEL)
     return (
         stored.paper,
         store.get_checkpoint("jsonl:x"),
@@ -61,7 +60,7 @@ def _view(store: PaperStore) -> tuple[object, ...]:
         entry.state if entry else None,
         store.stats().papers,
         {p: (r.upvotes, round(r.keys["all"] or 0.0, 9)) for p, r in trending.items()},
-        [paper_id for paper_id, _ in store.trending_ids("week", MODEL, limit=5)],
+        [paper_id for paper_id, _ in trending_ids(store, "week", MODEL, limit=5)],
     )
 
 

@@ -12,7 +12,6 @@ import threading
 import time
 from pathlib import Path
 
-import orjson
 import pytest
 from fastapi.testclient import TestClient
 
@@ -21,7 +20,7 @@ from paperfeed.sources.jsonl import JSONLSource
 from paperfeed.store import open_store
 from paperfeed.web.app import create_app
 from tests.postgres.conftest import ROOT, restart_server
-from tests.test_ingest_resume import _demo_records
+from tests.test_ingest_resume import renumbered_demo
 
 pytestmark = pytest.mark.postgresql_only
 PAPERS = 3000
@@ -30,15 +29,7 @@ BATCH = 100
 
 @pytest.fixture(scope="module")
 def dump(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Real papers (the demo corpus, re-numbered) in one JSON Lines file."""
-    records = _demo_records()
-    path = tmp_path_factory.mktemp("dump") / "papers.jsonl"
-    with path.open("wb") as out:
-        for n in range(PAPERS):
-            record = dict(records[n % len(records)])
-            record["id"] = f"2602.{n:05d}"
-            out.write(orjson.dumps(record) + b"\n")
-    return path
+    return renumbered_demo(tmp_path_factory.mktemp("dump") / "papers.jsonl", PAPERS, "2602")
 
 
 def _ingest(url: str, dump: Path) -> subprocess.Popen[bytes]:

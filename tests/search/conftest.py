@@ -1,6 +1,6 @@
 """Search fixtures: the real MiniLM model, built once per session, and the demo corpus.
 
-The demo corpus (282 real papers, among them the 35 of the seed page) is ingested and
+The demo corpus (344 real papers, among them the 35 of the seed page) is ingested and
 embedded once per session; tests that change a store build their own small one.
 """
 

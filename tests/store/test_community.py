@@ -12,8 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from paperfeed.community.scoring import TrendingModel
+from paperfeed.community.trending_ranking import trending_ids, trending_rows
 from paperfeed.store import PaperStore
-from paperfeed.store.community import WINDOWS, Account, NewMark, RateCheck, Signal
+from paperfeed.store.community import WINDOWS, Account, NewMark, PublicName, RateCheck, Signal
 from paperfeed.store.logsum import merge_log_terms
 from tests.community.conftest import community_settings, fill_papers, new_account
 
@@ -49,13 +50,13 @@ def test_vote_twice_counts_once_and_withdrawal_cancels_exactly(
     vote = NewMark(ada.id, "2603.01001", NOW)
     assert papers_store.add_marks("upvote", [vote], model) == [True]
     assert papers_store.add_marks("upvote", [vote, vote], model) == [False, False]
-    row = papers_store.trending_rows(["2603.01001"], model)["2603.01001"]
+    row = trending_rows(papers_store, ["2603.01001"], model)["2603.01001"]
     assert row.upvotes == 1
     assert papers_store.remove_mark("upvote", ada.id, "2603.01001", model)
     assert not papers_store.remove_mark("upvote", ada.id, "2603.01001", model)
-    row = papers_store.trending_rows(["2603.01001"], model)["2603.01001"]
+    row = trending_rows(papers_store, ["2603.01001"], model)["2603.01001"]
     assert row.upvotes == 0 and all(key is None for key in row.keys.values())
-    assert papers_store.trending_ids("all", model, limit=10) == []
+    assert trending_ids(papers_store, "all", model, limit=10) == []
 
 
 def test_a_batch_adds_each_new_mark_once_in_order(
@@ -70,7 +71,7 @@ def test_a_batch_adds_each_new_mark_once_in_order(
         NewMark(bob.id, "2603.01001", NOW + 3),
     ]
     assert papers_store.add_marks("upvote", batch, model) == [True, False, False, True]
-    rows = papers_store.trending_rows(["2603.01001", "2603.01002"], model)
+    rows = trending_rows(papers_store, ["2603.01001", "2603.01002"], model)
     assert (rows["2603.01001"].upvotes, rows["2603.01002"].upvotes) == (2, 1)
     assert rows["2603.01001"].last_signal_at == NOW + 3
 
@@ -84,8 +85,10 @@ def test_deleting_an_account_keeps_anonymous_counts(
     papers_store.add_marks("save", [NewMark(ada.id, "2603.01002", NOW)], model)
     papers_store.record_submission("2603.01001", ada.id)
     papers_store.create_session("digest", ada.id, datetime.now(UTC) + timedelta(days=1))
-    before = papers_store.trending_rows(["2603.01001"], model)["2603.01001"]
-    assert papers_store.upvoters("2603.01001", limit=5) == ["ada"]
+    before = trending_rows(papers_store, ["2603.01001"], model)["2603.01001"]
+    assert papers_store.upvoters("2603.01001", limit=5) == [PublicName(ada.id, "ada")]
+    found = papers_store.get_submission("2603.01001")
+    assert found is not None and (found.display_name, found.account_id) == ("ada", ada.id)
 
     assert papers_store.delete_account(ada.id)
     assert papers_store.get_account(ada.id) is None
@@ -94,7 +97,8 @@ def test_deleting_an_account_keeps_anonymous_counts(
     assert papers_store.upvoters("2603.01001", limit=5) == []
     submission = papers_store.get_submission("2603.01001")
     assert submission is not None and submission.display_name is None
-    assert papers_store.trending_rows(["2603.01001"], model)["2603.01001"] == before
+    assert submission.account_id is None
+    assert trending_rows(papers_store, ["2603.01001"], model)["2603.01001"] == before
 
 
 def test_sessions_expire(papers_store: PaperStore, make_account: Callable[[str], Account]) -> None:
@@ -156,7 +160,7 @@ def test_incremental_keys_equal_a_recomputation_from_the_ledger(
     papers_store.rebuild_trending(model, model.params_json())  # start each example clean
     for paper, kind, amount, age in events:
         papers_store.record_signals([Signal(paper, kind, float(amount), NOW - age)], model)  # type: ignore[arg-type]
-    rows = papers_store.trending_rows(["2603.01001", "2603.01002", "2603.01003"], model)
+    rows = trending_rows(papers_store, ["2603.01001", "2603.01002", "2603.01003"], model)
     for paper_id, row in rows.items():
         expected = _recomputed(papers_store, model, paper_id, NOW)
         for w in WINDOWS:
@@ -171,9 +175,9 @@ def test_rebuild_gives_the_same_keys(
         papers_store.add_marks("upvote", [NewMark(account.id, "2603.01001", NOW - i * 3600)], model)
         papers_store.add_marks("save", [NewMark(account.id, "2603.01003", NOW - i * 7200)], model)
     papers_store.remove_mark("upvote", accounts[2].id, "2603.01001", model)
-    before = papers_store.trending_rows(["2603.01001", "2603.01003"], model)
+    before = trending_rows(papers_store, ["2603.01001", "2603.01003"], model)
     assert papers_store.rebuild_trending(model, model.params_json()) == 2
-    after = papers_store.trending_rows(["2603.01001", "2603.01003"], model)
+    after = trending_rows(papers_store, ["2603.01001", "2603.01003"], model)
     for paper_id, row in before.items():
         for w in WINDOWS:
             assert math.isclose(row.keys[w] or 0, after[paper_id].keys[w] or 0, abs_tol=1e-9)
@@ -185,14 +189,16 @@ def test_each_category_ranks_its_own_papers(
     ada = make_account("ada")
     for paper in ("2603.01001", "2603.01002", "2603.01004"):
         papers_store.add_marks("upvote", [NewMark(ada.id, paper, NOW)], model)
-    assert {p for p, _ in papers_store.trending_ids("week", model, category="cs.LG", limit=10)} == {
+    assert {
+        p for p, _ in trending_ids(papers_store, "week", model, category="cs.LG", limit=10)
+    } == {
         "2603.01001",
         "2603.01004",
     }
     assert [
-        p for p, _ in papers_store.trending_ids("week", model, category="hep-th", limit=10)
+        p for p, _ in trending_ids(papers_store, "week", model, category="hep-th", limit=10)
     ] == ["2603.01002"]
-    assert papers_store.trending_ids("week", model, category="math.CO", limit=10) == []
+    assert trending_ids(papers_store, "week", model, category="math.CO", limit=10) == []
 
 
 def test_log_sums_never_overflow_and_cancel_to_nothing() -> None:

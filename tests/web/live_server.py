@@ -1,12 +1,17 @@
-"""A real uvicorn server on 127.0.0.1 in a thread, for clients that need a socket."""
+"""Real servers on 127.0.0.1: uvicorn in a thread, or ``paperfeed serve`` in a process."""
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -36,3 +41,61 @@ def live_server(app: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+class ServeProcess:
+    """A running ``paperfeed serve``: its base URL and its process (stderr captured)."""
+
+    def __init__(self, base: str, process: subprocess.Popen[bytes]) -> None:
+        self.base = base
+        self.process = process
+        self.stderr = b""
+
+    def stop(self, timeout: float = 20.0) -> int:
+        """SIGTERM, then wait; keeps what the server wrote to stderr."""
+        if self.process.poll() is None:
+            self.process.terminate()
+        try:
+            _, err = self.process.communicate(timeout=timeout)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+                _, err = self.process.communicate()
+        self.stderr += err or b""
+        return int(self.process.returncode)
+
+
+@contextmanager
+def serve_process(
+    var_dir: Path, database_url: str | None = None, **env: str
+) -> Iterator[ServeProcess]:
+    """``paperfeed serve`` in a process of its own, on a free loopback port."""
+    port = free_port()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    environ = {**os.environ, "PAPERFEED_VAR_DIR": str(var_dir), **env}
+    command = [
+        sys.executable,
+        "-c",
+        "from paperfeed.web.cli import serve; serve()",
+        "--db",
+        database_url or f"sqlite:///{var_dir / 'papers.db'}",
+        "--port",
+        str(port),
+        "--no-access-log",
+    ]
+    process = subprocess.Popen(command, env=environ, stderr=subprocess.PIPE)
+    server = ServeProcess(f"http://127.0.0.1:{port}", process)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{server.base}/", timeout=2) as response:
+                    assert response.status == 200
+                break
+            except OSError:
+                assert process.poll() is None, "the server exited while starting"
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.2)
+        yield server
+    finally:
+        server.stop()

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -17,7 +14,7 @@ from click.testing import CliRunner
 
 from paperfeed.store.sqlite.connection import checkpointer_running
 from paperfeed.web.cli import serve
-from tests.web.live_server import free_port
+from tests.web.live_server import serve_process
 
 
 def test_serve_help_lists_its_options() -> None:
@@ -36,34 +33,8 @@ def test_serve_rejects_a_bad_port() -> None:
 @contextmanager
 def serving(tmp_path: Path, **env: str) -> Iterator[str]:
     """``paperfeed serve`` in a process of its own, on a free loopback port."""
-    port = free_port()
-    environ = {**os.environ, "PAPERFEED_VAR_DIR": str(tmp_path), **env}
-    command = [
-        sys.executable,
-        "-c",
-        "from paperfeed.web.cli import serve; serve()",
-        "--db",
-        f"sqlite:///{tmp_path / 'papers.db'}",
-        "--port",
-        str(port),
-        "--no-access-log",
-    ]
-    server = subprocess.Popen(command, env=environ, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/", timeout=2) as response:
-                    assert response.status == 200
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.2)
-        yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
+    with serve_process(tmp_path, **env) as server:
+        yield server.base
 
 
 def test_serve_answers_on_loopback(tmp_path: Path) -> None:

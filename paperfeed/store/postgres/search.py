@@ -52,6 +52,8 @@ from paperfeed.store.search import (
 HNSW_M = 16
 HNSW_EF_CONSTRUCTION = 64
 HNSW_EF_SEARCH = 100
+# pgvector refuses a larger ef_search; deeper pages come from its iterative scan.
+HNSW_EF_SEARCH_MAX = 1000
 _FIELD_WEIGHTS = {"title": "A", "authors": "B", "abstract": "C"}
 _WORD = re.compile(r"\w+")
 
@@ -487,7 +489,8 @@ class PostgresSearchStore(SearchStore):
             ).fetchone()
             if row is None or row["dim"] * 4 != len(vector):
                 return []
-            conn.execute(f"SET LOCAL hnsw.ef_search = {max(HNSW_EF_SEARCH, limit)}")
+            ef_search = min(HNSW_EF_SEARCH_MAX, max(HNSW_EF_SEARCH, limit))
+            conn.execute(f"SET LOCAL hnsw.ef_search = {ef_search}")
             conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
             found = _nearest(conn, generation, row["dim"], vector, scope, limit, exclude, True)
             if len(found) < limit and not scope.is_empty:

@@ -8,19 +8,22 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import Response
 
 from paperfeed.paper_json import paper_json
 from paperfeed.papers.ids import InvalidArxivId, parse_arxiv_id
 from paperfeed.store.base import PaperFilter, StoredPaper
 from paperfeed.store.community import WINDOWS
+from paperfeed.web.api_schema import error_answers
 from paperfeed.web.cache import Rendered
 from paperfeed.web.community import community_web
 from paperfeed.web.params import (
     CATEGORY_PATTERN,
+    CURSOR_PATTERN,
     DAY_PATTERN,
     MONTH_PATTERN,
+    PAPER_ID_PATTERN,
     WEEK_PATTERN,
     BadRequest,
     day_period,
@@ -36,11 +39,23 @@ from paperfeed.web.routes.listing import period_filter, trending
 from paperfeed.web.search_port import SearchServiceLike, search_filters
 from paperfeed.web.state import WebState, web_state
 
-router = APIRouter(prefix="/api/v1", tags=["paperfeed API"])
+router = APIRouter(prefix="/api/v1", tags=["paperfeed API"], responses=error_answers(400, 404, 503))
 
 Limit = Annotated[int, Query(ge=1, le=100, description="Papers per page (1-100).")]
 Cursor = Annotated[
-    str | None, Query(max_length=200, description="`next_cursor` of the previous page.")
+    str | None,
+    Query(pattern=CURSOR_PATTERN, description="`next_cursor` of the previous page."),
+]
+Day = Annotated[
+    str | None,
+    Query(pattern=DAY_PATTERN, description="YYYY-MM-DD", json_schema_extra={"format": "date"}),
+]
+PaperId = Annotated[
+    str,
+    Path(
+        pattern=PAPER_ID_PATTERN,
+        description="An arXiv id: 2503.14603, 2503.14603v2, arXiv:2503.14603, hep-th/9108028.",
+    ),
 ]
 Category = Annotated[
     str | None,
@@ -60,9 +75,8 @@ def _page(papers: list[StoredPaper], limit: int, offset: int) -> dict[str, Any]:
 def _listing_filter(
     date: str | None, week: str | None, month: str | None, category: str | None
 ) -> PaperFilter:
-    given = [v for v in (date, week, month) if v]
-    if len(given) > 1:
-        raise BadRequest("give at most one of date, week and month")
+    # One period: the day, else the week, else the month (a client that sends more
+    # than one gets the narrowest).
     if date:
         return period_filter(day_period(parse_day(date)), category)
     if week:
@@ -75,7 +89,7 @@ def _listing_filter(
 @router.get("/papers", summary="Papers by day, week or month")
 async def list_papers(
     request: Request,
-    date: Annotated[str | None, Query(pattern=DAY_PATTERN, description="YYYY-MM-DD")] = None,
+    date: Day = None,
     week: Annotated[str | None, Query(pattern=WEEK_PATTERN, description="YYYY-Www")] = None,
     month: Annotated[str | None, Query(pattern=MONTH_PATTERN, description="YYYY-MM")] = None,
     category: Category = None,
@@ -83,7 +97,8 @@ async def list_papers(
     limit: Limit = 30,
     cursor: Cursor = None,
 ) -> Response:
-    """Most upvoted (or newest) first; without a period, across all days."""
+    """Most upvoted (or newest) first; without a period, across all days. Given more than
+    one of `date`, `week` and `month`, the narrowest counts."""
     state = web_state(request)
     where = _listing_filter(date, week, month, parse_category(category))
     offset = decode_cursor(cursor)
@@ -145,8 +160,8 @@ async def search(
     q: Annotated[str, Query(min_length=1, max_length=300, description="The query.")],
     mode: Literal["hybrid", "keyword", "semantic"] = "hybrid",
     category: Category = None,
-    since: Annotated[str | None, Query(pattern=DAY_PATTERN, description="YYYY-MM-DD")] = None,
-    until: Annotated[str | None, Query(pattern=DAY_PATTERN, description="YYYY-MM-DD")] = None,
+    since: Day = None,
+    until: Day = None,
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> Response:
@@ -184,7 +199,7 @@ def _canonical(paper_id: str) -> str:
 
 
 @router.get("/papers/{paper_id:path}/similar", summary="Papers similar to one paper")
-async def similar(request: Request, paper_id: str, limit: Limit = 10) -> Response:
+async def similar(request: Request, paper_id: PaperId, limit: Limit = 10) -> Response:
     state = web_state(request)
     service = _search_service(state)
     canonical = _canonical(paper_id)
@@ -199,8 +214,8 @@ async def similar(request: Request, paper_id: str, limit: Limit = 10) -> Respons
 
 
 @router.get("/papers/{paper_id:path}", summary="One paper")
-async def get_paper(request: Request, paper_id: str) -> Response:
-    """Any form of arXiv id is accepted (versioned, `arXiv:`, an abs URL)."""
+async def get_paper(request: Request, paper_id: PaperId) -> Response:
+    """The id may carry a version or an `arXiv:` prefix."""
     state = web_state(request)
     canonical = _canonical(paper_id)
 

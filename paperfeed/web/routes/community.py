@@ -16,6 +16,7 @@ from starlette.datastructures import FormData
 
 from paperfeed.community.errors import CommunityError, RateLimited
 from paperfeed.community.marks import set_mark
+from paperfeed.community.names import DisplayNameError, check_display_name
 from paperfeed.community.signin import (
     check_signin_token,
     close_session,
@@ -46,10 +47,7 @@ from paperfeed.web.state import WebState, web_state
 from paperfeed.web.views import paper_view
 
 router = APIRouter(include_in_schema=False)
-MAX_FORM_BYTES = 4096
-DISPLAY_NAME_MAX = 40
 _GITHUB_HANDLE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 SAVED_PAGE_SIZE = 30
 
 
@@ -65,8 +63,6 @@ def safe_next(target: str | None, default: str = "/") -> str:
 
 
 async def _form(request: Request) -> FormData:
-    if int(request.headers.get("content-length") or 0) > MAX_FORM_BYTES:
-        raise HTTPException(413, "The form was too large.")
     return await request.form(max_files=0, max_fields=20)
 
 
@@ -272,12 +268,11 @@ async def update_account(request: Request) -> Response:
     form = await _form(request)
     _check_csrf(state, request, form)
     account = await _signed_in(request)
-    name = " ".join(_field(form, "display_name").split())
     handle = _field(form, "github_handle").strip().removeprefix("@")
-    if not name or len(name) > DISPLAY_NAME_MAX or _CONTROL.search(name):
-        return await _account_form(
-            request, account, error=f"A name of 1 to {DISPLAY_NAME_MAX} characters.", status=400
-        )
+    try:
+        name = check_display_name(_field(form, "display_name"))
+    except DisplayNameError as exc:
+        return await _account_form(request, account, error=str(exc), status=400)
     if handle and not _GITHUB_HANDLE.match(handle):
         return await _account_form(
             request, account, error="That is not a GitHub user name.", status=400

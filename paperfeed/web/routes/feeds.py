@@ -6,20 +6,24 @@ from collections.abc import Callable, Sequence
 from typing import Annotated, Literal
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import Response
 
 from paperfeed.store.base import PaperFilter, StoredPaper
 from paperfeed.web import feeds
+from paperfeed.web.api_schema import FEED_ANSWERS
 from paperfeed.web.cache import Rendered
 from paperfeed.web.community import community_web
-from paperfeed.web.params import parse_category
+from paperfeed.web.params import CATEGORY_PATTERN, parse_category
 from paperfeed.web.responses import FEED_CACHE, cached
 from paperfeed.web.routes.listing import latest_period, period_filter, trending
 from paperfeed.web.search_port import search_filters
 from paperfeed.web.state import web_state
 
-router = APIRouter(prefix="/feeds", tags=["feeds"])
+router = APIRouter(
+    prefix="/feeds", tags=["feeds"], default_response_class=Response, responses=FEED_ANSWERS
+)
+Category = Annotated[str, Path(pattern=CATEGORY_PATTERN, description="e.g. cs.LG, hep-th.")]
 
 FEED_SIZE = 50
 Format = Literal["rss", "atom"]
@@ -103,7 +107,7 @@ async def trending_feed(request: Request, fmt: Format) -> Response:
 
 
 @router.get("/category/{category}.{fmt}", summary="Newest papers in one arXiv category")
-async def category_feed(request: Request, category: str, fmt: Format) -> Response:
+async def category_feed(request: Request, category: Category, fmt: Format) -> Response:
     store = web_state(request).store
     cat = parse_category(category)
     if cat is None:
@@ -129,7 +133,7 @@ async def search_feed(
     request: Request,
     fmt: Format,
     q: Annotated[str, Query(min_length=1, max_length=300)],
-    category: Annotated[str | None, Query(max_length=40)] = None,
+    category: Annotated[str | None, Query(pattern=CATEGORY_PATTERN)] = None,
 ) -> Response:
     state = web_state(request)
     if state.search is None:
@@ -143,6 +147,8 @@ async def search_feed(
         return feeds.FeedInfo(f"paperfeed: {query}", f"Papers matching “{query}”.", page, "", site)
 
     def papers() -> list[StoredPaper]:
+        if not query:
+            return []  # only spaces (control characters arrive as spaces)
         results = service.search(query, filters=search_filters(cat, None, None), limit=FEED_SIZE)
         return [hit.paper for hit in results.hits]
 

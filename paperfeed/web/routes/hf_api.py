@@ -8,18 +8,19 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import Response
 
 from paperfeed.papers.ids import InvalidArxivId, parse_arxiv_id
 from paperfeed.store.base import ListOrder, PaperFilter
+from paperfeed.web.api_schema import hf_error_answers
 from paperfeed.web.cache import Rendered
 from paperfeed.web.hf_json import hf_daily_item, hf_paper
 from paperfeed.web.params import (
     DAY_PATTERN,
     MONTH_PATTERN,
+    PAPER_ID_PATTERN,
     WEEK_PATTERN,
-    BadRequest,
     day_period,
     month_period,
     parse_day,
@@ -30,7 +31,9 @@ from paperfeed.web.routes.listing import period_filter
 from paperfeed.web.search_port import search_filters
 from paperfeed.web.state import web_state
 
-router = APIRouter(prefix="/api", tags=["Hugging Face compatible API"])
+router = APIRouter(
+    prefix="/api", tags=["Hugging Face compatible API"], responses=hf_error_answers()
+)
 
 MAX_PAGE = 1000
 HFLimit = Annotated[int, Query(ge=1, le=100, description="Papers per page (default 50).")]
@@ -41,8 +44,8 @@ _SORTS: dict[str, ListOrder] = {"publishedAt": "newest", "trending": "upvotes"}
 
 
 def _period_filter(date: str | None, week: str | None, month: str | None) -> PaperFilter:
-    if sum(1 for v in (date, week, month) if v) > 1:
-        raise BadRequest("give at most one of date, week and month")
+    # One period: the day, else the week, else the month (a client that sends more
+    # than one gets the narrowest).
     if date:
         return period_filter(day_period(parse_day(date)))
     if week:
@@ -55,7 +58,10 @@ def _period_filter(date: str | None, week: str | None, month: str | None) -> Pap
 @router.get("/daily_papers", summary="Daily papers (Hugging Face compatible)")
 async def daily_papers(
     request: Request,
-    date: Annotated[str | None, Query(pattern=DAY_PATTERN, description="YYYY-MM-DD")] = None,
+    date: Annotated[
+        str | None,
+        Query(pattern=DAY_PATTERN, description="YYYY-MM-DD", json_schema_extra={"format": "date"}),
+    ] = None,
     week: Annotated[str | None, Query(pattern=WEEK_PATTERN, description="YYYY-Www")] = None,
     month: Annotated[str | None, Query(pattern=MONTH_PATTERN, description="YYYY-MM")] = None,
     submitter: Annotated[str | None, Query(max_length=100)] = None,
@@ -63,7 +69,8 @@ async def daily_papers(
     p: HFPage = 0,
     limit: HFLimit = 50,
 ) -> Response:
-    """A day's, week's or month's papers (else the most recent), as huggingface.co lists them."""
+    """A day's, week's or month's papers (else the most recent), as huggingface.co lists them.
+    Given more than one of `date`, `week` and `month`, the narrowest counts."""
     state = web_state(request)
     where = _period_filter(date, week, month)
     order = _SORTS[sort]
@@ -117,7 +124,10 @@ async def all_papers(request: Request, p: HFPage = 0, limit: HFLimit = 50) -> Re
 
 
 @router.get("/papers/{paper_id:path}", summary="One paper (Hugging Face compatible)")
-async def paper(request: Request, paper_id: str) -> Response:
+async def paper(
+    request: Request,
+    paper_id: Annotated[str, Path(pattern=PAPER_ID_PATTERN, description="An arXiv id.")],
+) -> Response:
     state = web_state(request)
     try:
         canonical = parse_arxiv_id(paper_id).id

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from paperfeed.community.ranking import rank_trending
+from paperfeed.community.ranking import TrendingReader, rank_trending
 from paperfeed.community.scoring import TrendingModel
-from paperfeed.store.base import ListOrder, PaperFilter, PaperStore, StoredPaper
+from paperfeed.store.base import ListOrder, PaperFilter, PaperRecords, StoredPaper
 from paperfeed.store.community import Window
 from paperfeed.web.params import Period, day_period, shift
 
@@ -29,9 +29,15 @@ def period_filter(period: Period, category: str | None = None) -> PaperFilter:
 
 
 def list_period(
-    store: PaperStore, period: Period, *, limit: int, offset: int, order: ListOrder = "upvotes"
+    store: PaperRecords,
+    period: Period,
+    *,
+    limit: int,
+    offset: int,
+    order: ListOrder = "upvotes",
+    category: str | None = None,
 ) -> PeriodListing:
-    where = period_filter(period)
+    where = period_filter(period, category)
     papers = store.list_papers(where, limit=limit, offset=offset, order=order)
     total = store.count_papers(where)
     if period.kind == "day":
@@ -43,7 +49,7 @@ def list_period(
     return PeriodListing(period, papers, total, previous, following)
 
 
-def latest_period(store: PaperStore) -> Period | None:
+def latest_period(store: PaperRecords) -> Period | None:
     day = store.latest_day()
     return day_period(day) if day else None
 
@@ -58,7 +64,7 @@ class TrendingListing:
 
 
 def trending(
-    store: PaperStore,
+    store: TrendingReader,
     model: TrendingModel,
     *,
     window: Window,

@@ -28,6 +28,7 @@ from paperfeed.web.params import (
     week_period,
 )
 from paperfeed.web.responses import PAGE_CACHE, in_background, send
+from paperfeed.web.routes.cite import cite_section
 from paperfeed.web.routes.listing import latest_period, list_period, trending
 from paperfeed.web.search_port import search_filters
 from paperfeed.web.state import WebState, web_state
@@ -287,6 +288,7 @@ async def paper_page(request: Request, paper_id: str) -> Response:
             window_labels=WINDOW_LABELS,
             submission=state.store.get_submission(canonical),
             upvoters=state.store.upvoters(canonical, limit=UPVOTERS_SHOWN),
+            cite=cite_section(stored),
         )
 
     return await personal_page(request, ("paper", canonical), render)

@@ -11,17 +11,28 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, Literal
+from zoneinfo import available_timezones
 
-import orjson
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, JsonValue, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from paperfeed.community.errors import RateLimited
 from paperfeed.config import Settings
+from paperfeed.digest.describe import describe_digest
 from paperfeed.digest.errors import SubscriptionError
-from paperfeed.digest.interests import parse_interests, parse_preferences, split_lines
+from paperfeed.digest.interests import (
+    CATEGORY,
+    MAX_AUTHORS,
+    MAX_CATEGORIES,
+    MAX_TEXT,
+    MAX_TOPICS,
+    parse_interests,
+    parse_preferences,
+    split_lines,
+)
 from paperfeed.digest.links import DigestLinks
 from paperfeed.digest.scheduler import DigestScheduler
 from paperfeed.digest.settings import DigestSettings
@@ -32,14 +43,15 @@ from paperfeed.store import open_store
 from paperfeed.store.base import PaperStore
 from paperfeed.store.subscriptions import DigestPreferences, Interests, Subscriber
 from paperfeed.web.community import client_ip
-from paperfeed.web.forms import FormError, normalise_email
+from paperfeed.web.forms import MAX_EMAIL_LENGTH, FormError, normalise_email
 from paperfeed.web.responses import in_background, json_rendered, send
 from paperfeed.web.state import web_state
 
 log = logging.getLogger("paperfeed.web")
-router = APIRouter()
+# The settings form and the API carry topic lists: bodies up to 16 KB (the app: 4 KB).
+MAX_SUBSCRIPTION_BYTES = 16_384
+router = APIRouter(max_body_size=MAX_SUBSCRIPTION_BYTES)
 NO_STORE = "no-store"
-MAX_BODY = 16_384
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -49,6 +61,7 @@ class DigestWeb:
 
     service: SubscriptionService
     settings: DigestSettings
+    store_url: str
 
     def deliver(self) -> None:
         """Send what is queued (the confirmation just asked for); errors are logged.
@@ -57,7 +70,7 @@ class DigestWeb:
         delays no request and an app shutting down does not close it mid-send.
         """
         try:
-            store = open_store(self.service.store.url, migrate=False)
+            store = open_store(self.store_url, migrate=False)
             try:
                 with open_transport(self.settings.mail) as transport:
                     send_pending(store, transport, self.settings.mail)
@@ -70,7 +83,8 @@ class DigestWeb:
 def install(app: FastAPI, settings: Settings, store: PaperStore, signer: TokenSigner) -> DigestWeb:
     """Mount the routes and keep their shared state on ``app.state.digests``."""
     digest = DigestSettings.from_settings(settings)
-    web = DigestWeb(SubscriptionService(store, digest, DigestLinks(signer, digest)), digest)
+    service = SubscriptionService(store, digest, DigestLinks(signer, digest))
+    web = DigestWeb(service, digest, store.url)
     app.state.digests = web
     app.include_router(router)
     return web
@@ -108,8 +122,6 @@ def _message(request: Request, title: str, text: str, status: int = 200) -> Resp
 
 
 async def _form(request: Request) -> dict[str, Any]:
-    if int(request.headers.get("content-length") or 0) > MAX_BODY:
-        raise SubscriptionError("The form was too large.")
     form = await request.form(max_files=0, max_fields=60)
     values: dict[str, Any] = {}
     for key, value in form.multi_items():
@@ -141,11 +153,17 @@ async def confirm(request: Request) -> Response:
     web = _digests(request)
     try:
         token = _first(await _form(request), "t")
-        result = await run_in_threadpool(web.service.confirm, token)
+        subscriber = await run_in_threadpool(web.service.confirm, token)
     except SubscriptionError as exc:
         return _message(request, "This link does not work", str(exc), 400)
-    manage = web.service.links.manage_url(result.subscriber.id)
-    return _page(request, "digest_confirmed.html", already=result.already, manage_url=manage)
+    interests = await run_in_threadpool(web.service.interests, subscriber)
+    manage = web.service.links.manage_url(subscriber.id)
+    return _page(
+        request,
+        "digest_confirmed.html",
+        digest=describe_digest(subscriber, interests),
+        manage_url=manage,
+    )
 
 
 # -- unsubscribe ------------------------------------------------------------------------
@@ -298,42 +316,75 @@ async def manage(request: Request) -> Response:
 # -- the API ----------------------------------------------------------------------------
 
 
-def _strings(data: dict[str, Any], key: str) -> list[str]:
-    value = data.get(key) or []
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise SubscriptionError(f"{key} must be a list of strings.")
-    return value
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+Topic = Annotated[str, Field(max_length=MAX_TEXT)]
 
 
-def _api_request(data: Any) -> tuple[str, Interests, DigestPreferences]:
-    if not isinstance(data, dict):
-        raise SubscriptionError("Send a JSON object with at least an email.")
-    email = data.get("email")
-    if not isinstance(email, str):
-        raise SubscriptionError("email is required.")
+class SubscriptionRequest(BaseModel):
+    """The body of ``POST /api/subscriptions``; its JSON Schema is the one documented."""
+
+    model_config = ConfigDict(extra="ignore", strict=True)  # no false for Monday
+
+    email: EmailStr = Field(max_length=MAX_EMAIL_LENGTH)
+    topics: list[Topic] = Field(default=[], max_length=MAX_TOPICS)
+    categories: list[Annotated[str, Field(pattern=f"^{CATEGORY.pattern}$")]] = Field(
+        default=[], max_length=MAX_CATEGORIES
+    )
+    authors: list[Topic] = Field(default=[], max_length=MAX_AUTHORS)
+    cadence: Literal["daily", "weekly"] = "daily"
+    weekdays: list[Annotated[int, Field(ge=0, le=6)] | Weekday] | None = Field(
+        default=None, min_length=1, max_length=7
+    )
+    timezone: str = Field(
+        default="UTC",
+        description="An IANA time zone, e.g. Europe/Paris.",
+        json_schema_extra={"enum": list[JsonValue](sorted(available_timezones() | {"UTC"}))},
+    )
+
+
+def _validation_problem(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first.get("loc", ())) or "body"
+    return f"{where}: {first.get('msg', 'invalid')}"
+
+
+def _api_request(body: bytes) -> tuple[str, Interests, DigestPreferences]:
     try:
-        address = normalise_email(email)
+        data = SubscriptionRequest.model_validate_json(body)
+    except ValidationError as exc:
+        raise SubscriptionError(_validation_problem(exc)) from exc
+    try:
+        address = normalise_email(data.email)
     except FormError as exc:
         raise SubscriptionError(str(exc)) from exc
-    interests = parse_interests(
-        _strings(data, "topics"), _strings(data, "categories"), _strings(data, "authors")
-    )
-    cadence = data.get("cadence", "daily")
-    if not isinstance(cadence, str):
-        raise SubscriptionError("cadence is daily or weekly.")
-    weekdays = data.get("weekdays")
-    if weekdays is not None and not isinstance(weekdays, list):
-        raise SubscriptionError("weekdays must be a list.")
+    interests = parse_interests(data.topics, data.categories, data.authors)
     preferences = parse_preferences(
         DigestPreferences(),
-        cadence=cadence,
-        weekdays=weekdays,
-        timezone=str(data.get("timezone") or "UTC"),
+        cadence=data.cadence,
+        weekdays=data.weekdays,
+        timezone=data.timezone,
         trending_only=interests.is_empty,
     )
     return address, interests, preferences
+
+
+def _object(**properties: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "properties": properties, "required": list(properties)}
+
+
+ERROR = _object(error={"type": "string"})
+DETAIL = _object(detail={"type": "string"})
+PENDING = _object(status={"type": "string", "enum": ["pending"]}, message={"type": "string"})
+
+
+def _answer(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def is_json(request: Request) -> bool:
+    """A JSON body, declared so: the one type a cross-site form cannot send."""
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return media_type == "application/json"
 
 
 def _json(status: int, data: dict[str, Any]) -> Response:
@@ -348,20 +399,31 @@ def _json(status: int, data: dict[str, Any]) -> Response:
     status_code=202,
     tags=["subscriptions"],
     summary="Subscribe an address to the email digest (double opt-in)",
+    response_class=Response,
+    responses={
+        202: _answer("Pending: a confirmation link was mailed", PENDING),
+        400: _answer("The body is not a valid subscription (the error says why)", ERROR),
+        403: _answer("Sent from a page on another site", DETAIL),
+        413: _answer("The body is larger than 16 KB", DETAIL),
+        415: _answer("The body is not declared as application/json", ERROR),
+        429: _answer("Too many subscriptions from this network (see Retry-After)", ERROR),
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": SubscriptionRequest.model_json_schema()}},
+        }
+    },
 )
 async def subscribe_api(request: Request) -> Response:
     """JSON ``{"email", "topics", "categories", "authors", "cadence"}``; answers 202 and
     mails a confirmation link. Nothing else is sent until the link is followed."""
     web = _digests(request)
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        return _json(413, {"error": "The request is too large."})
+    if not is_json(request):
+        return _json(415, {"error": "Send the body as application/json."})
+    body = await request.body()  # at most MAX_SUBSCRIPTION_BYTES: the router says so
     try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return _json(400, {"error": "The body is not valid JSON."})
-    try:
-        address, interests, preferences = _api_request(data)
+        address, interests, preferences = _api_request(body)
         await run_in_threadpool(
             web.service.subscribe,
             address,

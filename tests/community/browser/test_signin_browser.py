@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from paperfeed.community.scoring import TrendingModel
+from paperfeed.community.trending_ranking import trending_rows
 from paperfeed.store import PaperStore
 from paperfeed.web import create_app
 from tests.browser import chromium_page, shoot
@@ -82,5 +83,5 @@ def test_sign_in_by_email_then_upvote_and_save(
     page.goto(site + "/account")  # type: ignore[attr-defined]
     page.get_by_role("button", name="Sign out").click()  # type: ignore[attr-defined]
     expect(page.get_by_role("link", name="Sign in").first).to_be_visible()  # type: ignore[attr-defined]
-    row = store.trending_rows(["2603.01003"], model)["2603.01003"]
+    row = trending_rows(store, ["2603.01003"], model)["2603.01003"]
     assert (row.upvotes, row.saves) == (1, 1)

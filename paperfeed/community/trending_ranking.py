@@ -1,15 +1,11 @@
-"""Trending views ranked in memory, kept up to date from the signal ledger.
+"""Trending views ranked in memory, kept up to date from the store's signal ledger.
 
 Each serving process holds every scored paper's counts, keys (one array per view), the
 time of its last signal (the "active in the span" test) and, per category, the papers
-in it. The ledger ``trending_signals`` is append-only and its ``id`` grows in commit
-order (writers are serialised by both engines). ``trending_scores`` is a snapshot of
-it: one row per paper with everything up to the ledger id in ``trending_fold``, folded
-in by a writer once enough rows piled up past it (``RankedTrending.trending_fold_rows``)
-rather than rewritten with every batch (the SQL is ``trending_ledger``'s). A process
-builds its ranking from the snapshot plus the ledger rows past it, then catches up on
-read by adding the ledger rows past the last id it saw, a sequential read, with the
-same arithmetic as the fold (``trending_rows.add_signals``). ``paperfeed trending
+in it. The store keeps the ledger and its snapshot (``paperfeed.store.trending``): a
+process builds its ranking from the snapshot plus the ledger rows past it, then catches
+up on read by adding the ledger rows past the last id it saw, a sequential read, with
+the same arithmetic as the store's fold (``store/trending_rows.add_signals``). ``paperfeed trending
 rebuild`` rewrites the snapshot without appending to the ledger; it bumps a generation
 number instead, and a process that sees a new generation reloads everything.
 
@@ -24,9 +20,8 @@ import heapq
 import math
 import threading
 import time
+import weakref
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -39,34 +34,10 @@ from paperfeed.store.community import (
     TrendingRow,
     Window,
 )
-from paperfeed.store.trending_rows import ScoreArrays, SignalBatch, add_signals
-
-ScoreRow = Sequence[Any]
-"""A snapshot row: ``paper_id`` then ``SCORE_COLUMNS`` (counts, last signal, keys; a key
-may be ``None``)."""
+from paperfeed.store.trending import LogPosition, ScoreRow, TrendingChanges, TrendingStore
+from paperfeed.store.trending_rows import ScoreArrays, add_signals
 
 _COUNTS = len(SIGNAL_KINDS)
-
-
-@dataclass(frozen=True, slots=True)
-class LogPosition:
-    """How far into the ledger a ranking is: the rebuild generation and the last id."""
-
-    generation: int
-    seq: int
-
-
-@dataclass(frozen=True, slots=True)
-class TrendingChanges:
-    """What to apply to reach ``position``: with ``full``, the snapshot's rows (every
-    scored paper) to start from; then the ledger's signals to add, in ledger order; and
-    the categories of the papers the ranking did not know."""
-
-    position: LogPosition
-    full: bool
-    rows: Sequence[ScoreRow]
-    signals: SignalBatch
-    categories: Sequence[tuple[str, str]]
 
 
 TrendingFeed = Callable[[LogPosition | None, Callable[[str], bool]], TrendingChanges | None]
@@ -300,62 +271,43 @@ class TrendingRanking:
         return [int(p) for p in above] + [int(p) for p in tied]
 
 
-_RANKING_LOCK = threading.Lock()
+_RANKINGS: weakref.WeakKeyDictionary[TrendingStore, TrendingRanking] = weakref.WeakKeyDictionary()
+_RANKINGS_LOCK = threading.Lock()
 
 
-class RankedTrending:
-    """The trending views of a store, ranked in this process's memory: mixed into each
-    engine's community store, which says how to read the ledger (``_trending_changes``)
-    and calls ``_trending_written`` after its own writes."""
+def ranking_of(store: TrendingStore) -> TrendingRanking:
+    """This process's ranking of ``store``'s ledger (made on first use, kept while the
+    store is open)."""
+    with _RANKINGS_LOCK:
+        ranking = _RANKINGS.get(store)
+        if ranking is None:
+            ranking = _RANKINGS[store] = TrendingRanking(store.trending_changes)
+        return ranking
 
-    _ranking: TrendingRanking | None = None
-    trending_refresh_seconds = 0.0
-    """How often a read may ask whether the ledger moved (0: every read; it is cheap)."""
-    trending_fold_rows = 50_000
-    """Ledger rows past the snapshot before a write folds them into ``trending_scores``:
-    one batch in fifty of a thousand votes pays for the others, whose pages it rewrites
-    once instead of fifty times; a process starting up adds at most this many."""
 
-    def trending_ids(
-        self,
-        window: Window,
-        scorer: SignalScorer,
-        *,
-        category: str = ALL_CATEGORIES,
-        active_since: float | None = None,
-        limit: int,
-        offset: int = 0,
-    ) -> list[tuple[str, float]]:
-        if window not in WINDOWS:
-            raise ValueError(f"unknown trending window {window!r}")
-        return self._trending_ranking().top(
-            window,
-            scorer,
-            category=category,
-            active_since=active_since,
-            limit=limit,
-            offset=offset,
-        )
+def trending_ids(
+    store: TrendingStore,
+    window: Window,
+    scorer: SignalScorer,
+    *,
+    category: str = ALL_CATEGORIES,
+    active_since: float | None = None,
+    limit: int,
+    offset: int = 0,
+) -> list[tuple[str, float]]:
+    """Paper ids and keys, highest key first (ties by paper id), of papers with a
+    signal since ``active_since``: ranked in this process's memory, after catching up
+    with the ledger (``scorer`` turns the signals it adds into keys)."""
+    if window not in WINDOWS:
+        raise ValueError(f"unknown trending window {window!r}")
+    return ranking_of(store).top(
+        window, scorer, category=category, active_since=active_since, limit=limit, offset=offset
+    )
 
-    def trending_rows(
-        self, paper_ids: Sequence[str], scorer: SignalScorer
-    ) -> dict[str, TrendingRow]:
-        return self._trending_ranking().rows(paper_ids, scorer)
 
-    def _trending_ranking(self) -> TrendingRanking:
-        with _RANKING_LOCK:
-            if self._ranking is None:
-                self._ranking = TrendingRanking(
-                    self._trending_changes, refresh_seconds=self.trending_refresh_seconds
-                )
-            return self._ranking
-
-    def _trending_written(self) -> None:
-        """This process wrote signals: its next read asks the ledger whatever the interval."""
-        if self._ranking is not None:
-            self._ranking.invalidate()
-
-    def _trending_changes(
-        self, since: LogPosition | None, known: Callable[[str], bool]
-    ) -> TrendingChanges | None:
-        raise NotImplementedError
+def trending_rows(
+    store: TrendingStore, paper_ids: Sequence[str], scorer: SignalScorer
+) -> dict[str, TrendingRow]:
+    """Counts and keys of these papers as of the ledger now (papers without any signal
+    are absent); ``scorer`` turns signals past the stored snapshot into keys."""
+    return ranking_of(store).rows(paper_ids, scorer)

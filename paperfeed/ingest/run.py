@@ -3,6 +3,9 @@
 Each page's papers and the checkpoint after it are committed in one transaction, so a
 run killed at any moment (even with SIGKILL) restarts from the last committed page:
 nothing is lost and, because upserts are idempotent, nothing is duplicated.
+
+Every paper passes ``paperfeed.papers.clean`` on its way in: control characters are
+dropped and an oversized abstract is cut (the report names each one).
 """
 
 from __future__ import annotations
@@ -10,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from paperfeed.papers.clean import MAX_ABSTRACT_CHARS, clean_paper
 from paperfeed.sources.base import Page, Source
-from paperfeed.store.base import PaperStore, UpsertResult
+from paperfeed.store.base import PaperRecords, UpsertResult
 
 PageCallback = Callable[[Page, UpsertResult], None]
 
@@ -24,6 +28,7 @@ class IngestReport:
     checkpoint_key: str
     pages: int = 0
     result: UpsertResult = field(default_factory=UpsertResult)
+    abstracts_cut: dict[str, int] = field(default_factory=dict)  # paper id: original length
 
     @property
     def changed(self) -> bool:
@@ -37,11 +42,19 @@ class IngestReport:
             "inserted": self.result.inserted,
             "updated": self.result.updated,
             "unchanged": self.result.unchanged,
+            "abstracts_cut": dict(self.abstracts_cut),
         }
+
+    def warnings(self) -> list[str]:
+        """What a person should know about what was stored (one line each)."""
+        return [
+            f"{paper_id}: abstract of {length:,} characters cut to {MAX_ABSTRACT_CHARS:,}"
+            for paper_id, length in self.abstracts_cut.items()
+        ]
 
 
 def run_ingest(
-    store: PaperStore,
+    store: PaperRecords,
     source: Source,
     *,
     restart: bool = False,
@@ -56,8 +69,15 @@ def run_ingest(
         if restart:
             store.reset_checkpoint(key)
         for page in source.pages(store.get_checkpoint(key)):
+            cleaned = [clean_paper(p) for p in page.papers]
+            report.abstracts_cut.update(
+                (c.paper.id, c.abstract_cut_from) for c in cleaned if c.abstract_cut_from
+            )
             result = store.upsert_papers(
-                page.papers, source=source.name, checkpoint_key=key, checkpoint=page.checkpoint
+                [c.paper for c in cleaned],
+                source=source.name,
+                checkpoint_key=key,
+                checkpoint=page.checkpoint,
             )
             report.pages += 1
             report.result += result

@@ -1,0 +1,50 @@
+"""``paperfeed mcp``: the MCP server over stdio, for an assistant that starts it."""
+
+from __future__ import annotations
+
+import click
+
+from paperfeed.community.settings import CommunitySettings
+from paperfeed.config import SETTINGS_BY_NAME, Settings
+from paperfeed.errors import PaperfeedError
+from paperfeed.store import open_store
+from paperfeed.web.search_port import default_search
+
+
+@click.command("mcp")
+@click.option("--db", "database_url", metavar="URL", help=SETTINGS_BY_NAME["database_url"].help)
+@click.pass_context
+def mcp_command(ctx: click.Context, database_url: str | None) -> None:
+    """Serve paperfeed's tools to an MCP client over stdin and stdout.
+
+    An assistant (Claude Desktop, an IDE, any MCP client) starts this command and talks
+    to it; nothing but protocol messages is written to stdout. The tools only read:
+    search_papers, get_paper, similar_papers, daily_papers, trending and cite.
+    """
+    from paperfeed.mcp.server import build_server
+    from paperfeed.mcp.tools import PaperTools
+
+    parent = getattr(ctx.find_root().obj, "settings", None)
+    settings = (parent if isinstance(parent, Settings) else Settings()).with_values(
+        database_url=database_url
+    )
+    try:
+        community = CommunitySettings.from_settings(settings)
+        store = open_store(settings.database_url)
+    except PaperfeedError as exc:
+        raise click.ClickException(str(exc)) from exc
+    search = default_search(store, settings)
+    try:
+        tools = PaperTools(
+            store,
+            search,
+            community.trending_model(),
+            community.default_window,
+            str(settings.get("public_url") or ""),
+        )
+        build_server(tools).run("stdio")
+    finally:
+        close = getattr(search, "close", None)
+        if callable(close):
+            close()
+        store.close()
