@@ -141,3 +141,17 @@ def test_papers_show_json_has_tldr_and_keywords(
     assert isinstance(data["tldr"], str) and data["tldr"].startswith("We propose")
     assert isinstance(data["keywords"], list) and all(isinstance(k, str) for k in data["keywords"])
     assert len(data["keywords"]) >= 3
+
+
+def test_the_mcp_get_paper_answer_has_the_tldr_and_keywords_pages_show(
+    store: PaperStore, tmp_path: Path
+) -> None:
+    from paperfeed.mcp.tools import paper_summary
+    from tests.factories import make_hf
+
+    run_ingest(store, JSONLSource(dump(tmp_path / "p.jsonl", papers(1))))
+    stored = store.get_paper("2604.00000")
+    assert stored is not None and stored.tldr
+    assert paper_summary(stored) == (stored.tldr, "paperfeed", list(stored.keywords))
+    featured = replace(stored, paper=replace(stored.paper, hf=make_hf(ai_summary="HF's.")))
+    assert paper_summary(featured) == ("HF's.", "huggingface", list(stored.keywords))
