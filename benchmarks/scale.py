@@ -60,7 +60,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from paperfeed.config import Settings  # noqa: E402
 from paperfeed.papers.model import Paper  # noqa: E402
-from paperfeed.search.fusion import reciprocal_rank_fusion  # noqa: E402
+from paperfeed.search.fusion import score_fusion  # noqa: E402
 from paperfeed.search.query import parse_query  # noqa: E402
 from paperfeed.search.service import SearchService  # noqa: E402
 from paperfeed.sources.jsonl import JSONLSource  # noqa: E402
@@ -275,10 +275,7 @@ def hybrid_latency(
                 end = time.perf_counter()
                 job = worker.submit(keyword, title)
                 semantic = service.nearest(GENERATION, vector, SearchScope(), depth)
-                reciprocal_rank_fusion(
-                    [([p for p, _ in job.result()], 1.0), ([p for p, _ in semantic], 1.0)],
-                    k=60,
-                )
+                score_fusion(job.result(), semantic, keyword_weight=0.2, semantic_weight=1.0)
                 if rounds:
                     timings["keyword"].append((middle - start) * 1000)
                     timings["semantic"].append((end - middle) * 1000)

@@ -68,24 +68,53 @@ def peak_rss_mb() -> float:
 def abstract_vectors(
     papers: list[CorpusPaper], embedder: Embedder, cache: Path | None
 ) -> tuple[np.ndarray, float | None]:
-    """Embeddings of the abstracts (no titles), from ``cache`` when it has them all.
+    """Embeddings of the abstracts (no titles), from ``cache`` as far as it has them.
 
     Returns the matrix (rows in ``papers`` order) and the embedding rate when it was
     measured in this run.
     """
+    texts = [document_text("", p.abstract) for p in papers]
+    return cached_vectors(papers, texts, embedder, cache, "abstracts")
+
+
+def titled_vectors(
+    papers: list[CorpusPaper], embedder: Embedder, cache: Path | None
+) -> tuple[np.ndarray, float | None]:
+    """Embeddings of title and abstract, as the store embeds a paper."""
+    texts = [document_text(p.title, p.abstract) for p in papers]
+    return cached_vectors(papers, texts, embedder, cache, "titles and abstracts")
+
+
+def cached_vectors(
+    papers: list[CorpusPaper],
+    texts: list[str],
+    embedder: Embedder,
+    cache: Path | None,
+    what: str,
+) -> tuple[np.ndarray, float | None]:
+    """``texts`` embedded, one row per paper: rows the ``cache`` file holds (for this
+    embedder) are read from it, the others embedded now. A new cache file is written
+    when none exists; an existing one is never replaced (it may be another job's)."""
     ids = [p.paper.id for p in papers]
+    vectors = np.zeros((len(papers), embedder.dim), dtype=np.float32)
+    missing = list(range(len(papers)))
     if cache is not None and cache.is_file():
         saved = np.load(cache)
-        row_of = {str(i): n for n, i in enumerate(saved["ids"])}
-        if all(i in row_of for i in ids) and str(saved["embedder"]) == embedder.name:
-            rows = np.fromiter((row_of[i] for i in ids), dtype=np.int64, count=len(ids))
-            print(f"embeddings: {len(ids):,} abstracts from {cache}")
-            return saved["vectors"][rows], None
-        print(f"embeddings: {cache} does not cover these papers; embedding again")
+        if str(saved["embedder"]) == embedder.name:
+            row_of = {str(i): n for n, i in enumerate(saved["ids"])}
+            found = [n for n, i in enumerate(ids) if i in row_of]
+            vectors[found] = saved["vectors"][[row_of[ids[n]] for n in found]]
+            missing = [n for n, i in enumerate(ids) if i not in row_of]
+        print(f"embeddings: {len(papers) - len(missing):,} {what} from {cache}")
+    if not missing:
+        return vectors, None
     start = time.perf_counter()
-    vectors = embedder.embed_documents([document_text("", p.abstract) for p in papers])
-    rate = len(papers) / (time.perf_counter() - start)
-    if cache is not None:
+    vectors[missing] = embedder.embed_documents([texts[n] for n in missing])
+    rate = len(missing) / (time.perf_counter() - start)
+    print(f"embeddings: {len(missing):,} {what} embedded ({rate:.1f}/s)")
+    if cache is not None and not cache.exists():
         cache.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(cache, ids=np.array(ids), vectors=vectors, embedder=embedder.name)
+        partial = cache.with_name(cache.name + ".partial.npz")
+        np.savez(partial, ids=np.array(ids), vectors=vectors, embedder=embedder.name)
+        partial.rename(cache)
     return vectors, rate

@@ -79,9 +79,18 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "Folder for vector indexes (empty: next to the SQLite database, DB.search/).",
     ),
-    Setting("search_rrf_k", 60, "Reciprocal rank fusion constant k for hybrid search.", int),
-    Setting("search_keyword_weight", 1.0, "Weight of keyword ranks in hybrid search.", float),
-    Setting("search_semantic_weight", 1.0, "Weight of semantic ranks in hybrid search.", float),
+    Setting(
+        "search_keyword_weight",
+        0.2,
+        "Weight of the keyword score (BM25 over the query's best) in hybrid search.",
+        float,
+    ),
+    Setting(
+        "search_semantic_weight",
+        1.0,
+        "Weight of the semantic score (cosine similarity) in hybrid search.",
+        float,
+    ),
     Setting(
         "search_embed_timeout_ms",
         300.0,

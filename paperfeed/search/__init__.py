@@ -14,6 +14,7 @@ from paperfeed.search.highlight import Highlighted
 from paperfeed.search.indexing import index_after_ingest
 from paperfeed.search.service import (
     MODES,
+    Readiness,
     SearchError,
     SearchFilters,
     SearchHit,
@@ -24,6 +25,7 @@ from paperfeed.search.service import (
 __all__ = [
     "MODES",
     "Highlighted",
+    "Readiness",
     "SearchError",
     "SearchFilters",
     "SearchHit",

@@ -1,20 +1,38 @@
-"""Reciprocal rank fusion: combine ranked lists by rank, not by incomparable scores."""
+"""Hybrid ranking: keyword and semantic candidates fused into one order by score."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 
-def reciprocal_rank_fusion(
-    rankings: Sequence[tuple[Sequence[str], float]], *, k: int
+def score_fusion(
+    keyword: Sequence[tuple[str, float]],
+    semantic: Sequence[tuple[str, float]],
+    *,
+    keyword_weight: float,
+    semantic_weight: float,
+    similarities: Mapping[str, float] | None = None,
 ) -> list[tuple[str, float]]:
-    """Fuse ``(ids best first, weight)`` lists: score = sum of weight / (k + rank).
+    """Fuse by score: ``keyword_weight`` x BM25 over the best BM25 of the list, plus
+    ``semantic_weight`` x cosine similarity.
 
-    Ranks start at 1. Ties keep the order in which ids were first seen.
+    BM25 has no fixed scale (it grows with the query's length and rarity), so it is
+    divided by the query's best; cosine already has one, so it is kept as it is and a
+    clear semantic winner stays clear while a flat semantic list barely moves the keyword
+    order. A keyword candidate outside the semantic list counts with its own cosine
+    from ``similarities`` (the caller computes it for those few papers), else with the
+    lowest similarity of the semantic list (it is at most that similar); a semantic
+    candidate outside the keyword list counts as 0 BM25. Ranks alone (reciprocal rank
+    fusion) throw away how far apart the candidates are (decision 0003).
     """
-    scores: dict[str, float] = {}
-    for ids, weight in rankings:
-        for rank, paper_id in enumerate(ids, start=1):
-            scores[paper_id] = scores.get(paper_id, 0.0) + weight / (k + rank)
-    order = {paper_id: i for i, paper_id in enumerate(scores)}
+    top = keyword[0][1] if keyword and keyword[0][1] > 0 else 1.0
+    floor = min((s for _, s in semantic), default=0.0)
+    bm25 = {paper_id: s / top for paper_id, s in keyword}
+    cosine = {**(similarities or {}), **dict(semantic)}
+    order: dict[str, int] = {}
+    for paper_id, _ in (*keyword, *semantic):
+        order.setdefault(paper_id, len(order))
+    scores = {
+        p: keyword_weight * bm25.get(p, 0.0) + semantic_weight * cosine.get(p, floor) for p in order
+    }
     return sorted(scores.items(), key=lambda item: (-item[1], order[item[0]]))

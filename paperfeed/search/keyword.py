@@ -195,7 +195,21 @@ class DocumentFrequencies:
             self._cache.clear()
 
 
-def _significant(terms: tuple[QueryTerm, ...]) -> list[QueryTerm]:
+def _pieces(terms: tuple[QueryTerm, ...]) -> list[QueryTerm]:
+    """Each word of an unquoted compound (``self-supervised``, ``don't``) as a term of
+    its own, scored as any other word (as plain BM25 does): requiring the pieces side
+    by side missed papers that write them apart or differently (decision 0003).
+    Quoted phrases and prefixes stay whole."""
+    split: list[QueryTerm] = []
+    for term in terms:
+        if term.prefix or len(term.words) == 1:
+            split.append(term)
+        else:
+            split += [QueryTerm((word,)) for word in term.words]
+    return split
+
+
+def _significant(terms: list[QueryTerm]) -> list[QueryTerm]:
     """Terms without stopwords; all terms when every one is a stopword."""
     kept = [t for t in terms if t.prefix or len(t.words) > 1 or t.words[0] not in STOPWORDS]
     return kept or list(terms)
@@ -213,7 +227,7 @@ def build_keyword_query(
     Free words found in more than ``max_document_share`` of all papers are dropped
     (unless no word is rarer): they cost the most time and carry the least weight.
     """
-    terms = list(dict.fromkeys(_significant(parsed.terms)))
+    terms = list(dict.fromkeys(_significant(_pieces(parsed.terms))))
     single = [t for t in terms if len(t.words) == 1 and not t.prefix]
     if len(single) > 1 and (len(single) > max_terms or max_document_share < 1.0):
         counts = frequencies.get([t.words[0] for t in single])

@@ -5,6 +5,12 @@ Free words, ``"exact phrase"``, prefix ``trans*``, ``author:lecun`` or
 ``until:2024-12``, and ``-word`` to exclude. Anything else, including unbalanced
 quotes, FTS5 or SQL operators and odd Unicode, is read as plain words: the parser
 never raises.
+
+Quotes and dashes are operators only where they are unambiguous. A passage (a sentence
+pasted from an abstract: ``PASSAGE_WORDS`` words or more) uses them as punctuation, so
+``the notion of "catalytic force"`` does not require the phrase and ``bands -due to
+symmetry breaking-`` does not exclude "due"; field operators still apply. A minus
+before a number (``-0.5``) is a negative number, never an exclusion.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ _DATE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
 _AUTHOR_FIELDS = frozenset({"author", "authors", "au"})
 _CATEGORY_FIELDS = frozenset({"category", "cat"})
 _MAX_QUERY_CHARS = 1000
+PASSAGE_WORDS = 10  # a query of this many words is a passage: quotes, dashes are punctuation
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,14 +146,23 @@ class _Builder:
 
 def parse_query(raw: str) -> ParsedQuery:
     """Parse what a user typed; never raises, whatever the text."""
-    builder = _Builder(raw)
     text = normalize_text(raw[:_MAX_QUERY_CHARS])
+    typed = _parse(raw, text, passage=False)
+    words = sum(len(t.words) for t in typed.terms)
+    words += sum(len(p) for p in (*typed.phrases, *typed.excluded))
+    return typed if words < PASSAGE_WORDS else _parse(raw, text, passage=True)
+
+
+def _parse(raw: str, text: str, *, passage: bool) -> ParsedQuery:
+    builder = _Builder(raw)
     for match in _TOKEN.finditer(text):
         quoted = match["quoted"] is not None
         value = match["quoted"] if quoted else match["bare"]
-        negated = bool(match["neg"])
         if match["field"] and builder.operator(match["field"], value):
             continue
         token = f"{match['field']}:{value}" if match["field"] else value
-        builder.plain(token, quoted=quoted, negated=negated and bool(value))
+        negated = bool(match["neg"]) and bool(value) and not passage
+        if negated and not quoted and (value[0].isdigit() or value[0] == "."):
+            negated, token = False, "-" + token  # a negative number
+        builder.plain(token, quoted=quoted and not passage, negated=negated)
     return builder.build()

@@ -1,13 +1,15 @@
 """Query embedding under a time limit: a slow or broken model must not stall a search.
 
-The model is loaded and run on one worker thread; the caller waits at most the time
-limit and otherwise answers with keyword results, saying why. A model still loading
-keeps loading in the background, so later queries get semantic results.
+The model is loaded once per process and run on one worker thread. Loading is waited
+for, not timed (a few seconds, once): a server loads it at start-up, before it accepts
+requests, and a one-shot command waits for it, so no search answers with keyword results
+only because the model was still loading. The time limit covers embedding a query with
+the loaded model; a model that cannot load, or fails, or is slower than the limit gives
+keyword results, saying why.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -20,7 +22,7 @@ class EmbeddingUnavailable(Exception):
 
 
 class QueryEmbedder:
-    """Embeds queries with a model loaded on first use, each call within ``timeout_s``."""
+    """Embeds queries with a model loaded on first use, each query within ``timeout_s``."""
 
     def __init__(self, load: Callable[[], Embedder]) -> None:
         self._load = load
@@ -32,18 +34,23 @@ class QueryEmbedder:
             self._model = self._executor.submit(self._load)
         return self._model
 
-    def embed(self, text: str, timeout_s: float) -> Vectors:
-        deadline = time.monotonic() + timeout_s
-        model_future = self._model_future()
+    def load(self) -> Embedder:
+        """The model, loaded now if no one asked before (waits for a load under way).
+
+        A model that cannot load raises ``EmbeddingUnavailable`` at once on every call.
+        """
         try:
-            model = model_future.result(timeout=max(0.0, deadline - time.monotonic()))
-        except FutureTimeout:
-            raise EmbeddingUnavailable("the embedding model is still loading") from None
+            return self._model_future().result()
         except Exception as exc:  # any load failure means keyword-only
             raise EmbeddingUnavailable(f"the embedding model is unavailable: {exc}") from exc
+
+    def embed(self, text: str, timeout_s: float) -> Vectors:
+        """``text``'s vector, waiting for the model to load and then at most ``timeout_s``
+        for the embedding itself."""
+        model = self.load()
         vector_future = self._executor.submit(model.embed_query, text)
         try:
-            return vector_future.result(timeout=max(0.0, deadline - time.monotonic()))
+            return vector_future.result(timeout=max(0.0, timeout_s))
         except FutureTimeout:
             raise EmbeddingUnavailable(
                 f"the query embedding took longer than {timeout_s * 1000:.0f} ms"

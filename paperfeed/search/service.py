@@ -2,7 +2,7 @@
 
 Keyword results come from the store's full-text index (PostgreSQL) or the keyword index
 beside it (SQLite); semantic results from the active embedding generation's vector
-index; hybrid fuses both by reciprocal rank.
+index; hybrid fuses both by score, every candidate with its own cosine similarity.
 A failing or slow embedder degrades a search to keyword results, and says so.
 """
 
@@ -23,7 +23,7 @@ from paperfeed.config import Settings
 from paperfeed.embedding import Embedder, Vectors, load_embedder
 from paperfeed.errors import PaperfeedError
 from paperfeed.papers.ids import InvalidArxivId, parse_arxiv_id
-from paperfeed.search.fusion import reciprocal_rank_fusion
+from paperfeed.search.fusion import score_fusion
 from paperfeed.search.generations import GenerationIndex, Progress, embed_missing
 from paperfeed.search.highlight import Highlighted, Matcher, highlight, snippet
 from paperfeed.search.index_files import read_manifest
@@ -66,6 +66,17 @@ class SearchHit:
     title: Highlighted
     snippet: Highlighted
     matched_by: frozenset[str]  # {"keyword", "semantic", "pin"}
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """What ``SearchService.prepare`` loaded: the generation whose model and vector
+    index now answer (``None``: keyword results only, ``reason`` says why), and how
+    many seconds loading took."""
+
+    generation: str | None
+    seconds: float
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -206,6 +217,32 @@ class SearchService:
             )
         return self._indexes[generation]
 
+    def prepare(self) -> Readiness:
+        """Load now what the first search would wait for: the keyword index, and the
+        active generation's model (warmed by one embedding) and vector index.
+
+        A server calls this before it accepts requests, so its first search is already
+        hybrid. Never raises: without a usable model or semantic index, searches answer
+        with keyword results and ``reason`` says why.
+        """
+        start = time.perf_counter()
+        if not self.store.searches_keywords():
+            self.keyword_index().document_total()  # opens it and catches up
+        generation = self.store.active_generation()
+        if generation is None:
+            reason = "no semantic index yet (run `paperfeed index update`)"
+            return Readiness(None, time.perf_counter() - start, reason)
+        try:
+            self._query_embedder(generation).load().embed_query("warm up")
+            if not self.store.searches_vectors():
+                self.generation_index(generation).get()
+        except EmbeddingUnavailable as exc:
+            return Readiness(None, time.perf_counter() - start, str(exc))
+        except Exception as exc:  # a broken model or index: searches fall back, saying why
+            reason = f"the semantic index is unavailable: {exc}"
+            return Readiness(None, time.perf_counter() - start, reason)
+        return Readiness(generation, time.perf_counter() - start)
+
     # -- search -----------------------------------------------------------------------
 
     def search(
@@ -235,11 +272,12 @@ class SearchService:
             else None
         )
         semantic: list[tuple[str, float]] = []
+        embedded: tuple[str, Vectors] | None = None
         fallback: str | None = None
         mode_used: str = mode
         if mode != "keyword":
             try:
-                semantic = self._semantic(parsed, scope, depth, clock)
+                semantic, embedded = self._semantic(parsed, scope, depth, clock)
             except EmbeddingUnavailable as exc:
                 fallback, mode_used = str(exc), "keyword"
             if mode == "semantic" and not parsed.text:
@@ -250,7 +288,7 @@ class SearchService:
         elif mode_used == "keyword":
             keyword, clock.timings["keyword"] = self.keyword_candidates(parsed, scope, depth)
         clock.lap("wait")
-        ranked = self._rank(mode_used, keyword, semantic)
+        ranked = self._rank(mode_used, keyword, semantic, embedded)
         clock.lap("fuse")
         loaded: dict[str, StoredPaper] = {}
         pin = self._pin(query, parsed, ranked, loaded)
@@ -290,7 +328,8 @@ class SearchService:
         return [(m.paper_id, m.score) for m in found], (time.perf_counter() - start) * 1000
 
     def embed_query(self, text: str) -> tuple[str, Vectors]:
-        """The serving generation and the query's vector, within the time limit."""
+        """The serving generation and the query's vector: the model loaded first (once
+        per process, waited for), then the embedding within the time limit."""
         generation = self.store.active_generation()
         if generation is None:
             raise EmbeddingUnavailable("no semantic index yet (run `paperfeed index update`)")
@@ -299,9 +338,11 @@ class SearchService:
 
     def _semantic(
         self, parsed: ParsedQuery, scope: SearchScope, depth: int, clock: _Clock
-    ) -> list[tuple[str, float]]:
+    ) -> tuple[list[tuple[str, float]], tuple[str, Vectors] | None]:
+        """The nearest papers, and the generation and vector of the query (for the
+        similarity of keyword candidates the nearest papers leave out)."""
         if not parsed.text:
-            return []
+            return [], None
         generation, vector = self.embed_query(parsed.text)
         clock.lap("embed")
         try:
@@ -309,7 +350,7 @@ class SearchService:
         except (SearchError, ImportError, OSError) as exc:
             raise EmbeddingUnavailable(f"the semantic index is unavailable: {exc}") from exc
         clock.lap("semantic")
-        return found
+        return found, (generation, vector)
 
     def nearest(
         self,
@@ -343,19 +384,42 @@ class SearchService:
         excluded = set(exclude)
         return index.search_subset(vector, [p for p in subset if p not in excluded], depth)
 
+    def similarities(
+        self, generation: str, vector: Vectors, paper_ids: Sequence[str]
+    ) -> dict[str, float]:
+        """Exact cosine of ``vector`` with the stored vector of each of ``paper_ids``
+        that has one."""
+        if not paper_ids:
+            return {}
+        blob = np.ascontiguousarray(vector, dtype="<f4").tobytes()
+        in_store = self.store.paper_similarities(generation, blob, paper_ids)
+        if in_store is not None:
+            return in_store
+        return self.generation_index(generation).get().similarities(vector, paper_ids)
+
     def _rank(
-        self, mode: str, keyword: list[tuple[str, float]], semantic: list[tuple[str, float]]
+        self,
+        mode: str,
+        keyword: list[tuple[str, float]],
+        semantic: list[tuple[str, float]],
+        embedded: tuple[str, Vectors] | None,
     ) -> list[tuple[str, float]]:
         if mode == "keyword":
             return keyword
         if mode == "semantic":
             return semantic
-        return reciprocal_rank_fusion(
-            [
-                ([p for p, _ in keyword], float(self.settings.get("search_keyword_weight"))),
-                ([p for p, _ in semantic], float(self.settings.get("search_semantic_weight"))),
-            ],
-            k=int(self.settings.get("search_rrf_k")),
+        # A keyword candidate beyond the nearest papers counts with its own similarity,
+        # not the lowest one listed: a paper that has every typed term is often only a
+        # little less like the query than the nearest ones.
+        near = {p for p, _ in semantic}
+        others = [p for p, _ in keyword if p not in near]
+        similarities = self.similarities(*embedded, others) if embedded and others else {}
+        return score_fusion(
+            keyword,
+            semantic,
+            keyword_weight=float(self.settings.get("search_keyword_weight")),
+            semantic_weight=float(self.settings.get("search_semantic_weight")),
+            similarities=similarities,
         )
 
     def _pin(

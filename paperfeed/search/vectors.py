@@ -111,6 +111,15 @@ class VectorIndex:
         top = np.argsort(-scores)[:k]
         return [(self.slots[slots[i]], float(scores[i])) for i in top]
 
+    def similarities(self, query: Vectors, paper_ids: Collection[str]) -> dict[str, float]:
+        """Exact cosine of ``query`` with each of ``paper_ids`` the index holds."""
+        known = [p for p in paper_ids if p in self._newest]
+        if not known:
+            return {}
+        slots = np.asarray([self._newest[p] for p in known], dtype=np.int64)
+        scores = self._index.reconstruct_batch(slots) @ query.astype(np.float32).reshape(-1)
+        return {p: float(s) for p, s in zip(known, scores, strict=True)}
+
     def save(self, folder: Path) -> None:
         """Write the graph and slot list into ``folder`` (a fresh folder: see storage)."""
         faiss.write_index(self._index, str(folder / "index.faiss"))

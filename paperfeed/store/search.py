@@ -264,3 +264,11 @@ class SearchStore(ABC):
         by cosine, best first, with cosine scores; ``None`` when the engine has no vector
         index of its own (see ``searches_vectors``)."""
         return None
+
+    def paper_similarities(
+        self, generation: str, vector: bytes, paper_ids: Sequence[str]
+    ) -> dict[str, float] | None:
+        """Cosine of ``vector`` (float32 bytes) with the stored vector of each of
+        ``paper_ids`` that has one; ``None`` when the engine has no vector index of its
+        own (see ``searches_vectors``)."""
+        return None

@@ -45,7 +45,7 @@ from paperfeed.web.routes import (
     subscribe,
     subscriptions,
 )
-from paperfeed.web.search_port import SearchServiceLike, default_search
+from paperfeed.web.search_port import SearchServiceLike, default_search, prepare_search
 from paperfeed.web.state import WebState
 
 HERE = Path(__file__).parent
@@ -124,6 +124,10 @@ def create_app(
         # second per 200,000 scored papers), not on the first request that needs it.
         model = _app.state.community.model
         in_background(run_in_threadpool(trending_rows, state.store, [], model))
+        if search is not None:
+            # The embedding model takes seconds to load: every worker loads it before it
+            # accepts requests, so its first search is already hybrid.
+            await run_in_threadpool(prepare_search, search)
         async with mcp.running():
             yield
         stopping.set()

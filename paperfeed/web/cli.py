@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 from typing import Any
 
@@ -9,6 +10,20 @@ import click
 
 from paperfeed.cli_context import app_context, db_option, setting_help
 from paperfeed.config import SETTINGS, Settings
+
+
+def log_config(level: str) -> dict[str, Any]:
+    """uvicorn's logging, plus paperfeed's own messages (search start-up, digests) on
+    the same stream at the same level."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["paperfeed"] = {
+        "handlers": ["default"],
+        "level": level.upper(),
+        "propagate": False,
+    }
+    return config
 
 
 def app_from_environment() -> Any:
@@ -75,6 +90,7 @@ def serve(
             port=settings.get("web_port"),
             workers=settings.get("web_workers"),
             log_level=log_level,
+            log_config=log_config(log_level),
             access_log=not no_access_log,
             server_header=False,
             # The client's address (per-IP rate limits) and scheme (Secure cookies) come

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from paperfeed.papers.ids import InvalidArxivId, parse_arxiv_id
+
 # The patterns are declared in the OpenAPI document, so they say exactly what is
 # accepted: a value that matches is served (an ISO week that its year lacks, 2026-W53,
 # is the one case a pattern cannot rule out: it is a 404, like any missing thing).
@@ -140,3 +142,11 @@ def decode_cursor(cursor: str | None) -> int:
     if not _CURSOR.fullmatch(cursor):
         raise BadRequest("cursor is not one this server handed out")
     return int(cursor[1:])
+
+
+def canonical_paper_id(paper_id: str) -> str:
+    """The canonical arXiv id of ``paper_id`` as a URL gives it; a 400 otherwise."""
+    try:
+        return parse_arxiv_id(paper_id).id
+    except InvalidArxivId as exc:
+        raise BadRequest(f"{paper_id[:60]!r} is not an arXiv identifier") from exc

@@ -8,6 +8,7 @@ answer 503 and the rest of the site works.
 from __future__ import annotations
 
 import importlib
+import logging
 from collections.abc import Sequence
 from datetime import date
 from typing import Any, Protocol
@@ -16,6 +17,7 @@ from paperfeed.config import Settings
 from paperfeed.store.base import PaperStore, StoredPaper
 
 Highlighted = Sequence[tuple[str, bool]]
+log = logging.getLogger("paperfeed.web")
 
 
 class SearchHitLike(Protocol):
@@ -69,6 +71,27 @@ def default_search(store: PaperStore, settings: Settings) -> SearchServiceLike |
         return None
     service: SearchServiceLike = factory(store, settings)
     return service
+
+
+def prepare_search(search: SearchServiceLike) -> None:
+    """Load the search model and indexes now, before the first request, and log how
+    long it took (a service without ``prepare`` loads on first use)."""
+    prepare = getattr(search, "prepare", None)
+    if not callable(prepare):
+        return
+    readiness = prepare()
+    if readiness.generation is not None:
+        log.info(
+            "search: embedding model %s and indexes loaded in %.1f s",
+            readiness.generation,
+            readiness.seconds,
+        )
+    else:
+        log.warning(
+            "search: keyword results only (%s); indexes loaded in %.1f s",
+            readiness.reason,
+            readiness.seconds,
+        )
 
 
 def search_filters(

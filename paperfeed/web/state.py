@@ -36,6 +36,16 @@ class WebState:
         body = self.templates.get_template(template).render(**context).encode("utf-8")
         return Rendered.of(body, HTML, status_code)
 
+    def paper_not_found(self, canonical_id: str) -> Rendered:
+        """The 404 page of a paper the store lacks, pointing to it on arXiv."""
+        return self.render_html(
+            "error.html",
+            status_code=404,
+            title="Paper not found",
+            message=f"paperfeed has no paper {canonical_id} yet.",
+            arxiv_url=f"https://arxiv.org/abs/{canonical_id}",
+        )
+
 
 def web_state(request: Request) -> WebState:
     state: WebState = request.app.state.web

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -18,8 +15,8 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
-from tests.mcp.conftest import check_tools, environment
-from tests.web.live_server import free_port
+from tests.mcp.conftest import check_tools
+from tests.web.live_server import serve_process
 
 pytestmark = pytest.mark.slow
 
@@ -27,25 +24,8 @@ pytestmark = pytest.mark.slow
 @contextmanager
 def serving(tmp_path: Path, database_url: str, **env: str) -> Iterator[str]:
     """``paperfeed serve`` in a process of its own; yields its base URL."""
-    port = free_port()
-    command = [sys.executable, "-m", "paperfeed", "--db", database_url, "serve"]
-    command += ["--port", str(port), "--no-access-log"]
-    server = subprocess.Popen(command, env=environment(tmp_path, **env), stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/", timeout=5):
-                    break
-            except OSError:
-                assert server.poll() is None, "paperfeed serve exited"
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.2)
-        yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    with serve_process(tmp_path / "var", database_url, **env) as server:
+        yield server.base
 
 
 def test_every_tool_over_streamable_http(tmp_path: Path, filled_url: str) -> None:

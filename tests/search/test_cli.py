@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import orjson
@@ -10,10 +13,12 @@ from click.testing import CliRunner
 
 from paperfeed.embedding import Embedder
 from paperfeed.ingest import run_ingest
+from paperfeed.search import SearchService
 from paperfeed.search.cli import index_group, search_command, similar_command
 from paperfeed.sources.jsonl import JSONLSource
 from paperfeed.store import open_store
-from tests.search.conftest import DEMO_CORPUS
+from tests.factories import make_paper
+from tests.search.conftest import DEMO_CORPUS, search_settings
 
 
 @pytest.fixture
@@ -78,3 +83,68 @@ def test_plain_output_and_errors(env: dict[str, str]) -> None:
     assert plain.stdout.startswith("  1. ")
     missing = runner.invoke(similar_command, ["2101.99999"], env=env)
     assert missing.exit_code == 1 and "no paper" in missing.output
+
+
+@pytest.fixture
+def indexed_env(
+    store_url: str, tmp_path: Path, model_cache: Path, embedder: Embedder
+) -> dict[str, str]:
+    """20 demo papers, embedded and indexed, on the suite's engine; the settings a fresh
+    process gets from its environment, with the default query time limit."""
+    import gzip
+
+    subset = tmp_path / "subset.jsonl"
+    lines = gzip.decompress(DEMO_CORPUS.read_bytes()).splitlines(keepends=True)
+    subset.write_bytes(b"".join(lines[:20]))
+    with open_store(store_url) as store:
+        run_ingest(store, JSONLSource(subset))
+        service = SearchService(store, search_settings(tmp_path / "var"), embedder=embedder)
+        service.index_papers()
+        service.close()
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("PAPERFEED_")}
+    return {
+        **environ,
+        "PAPERFEED_DATABASE_URL": store_url,
+        "PAPERFEED_VAR_DIR": str(tmp_path / "var"),
+        "PAPERFEED_SEARCH_MODEL_DIR": str(model_cache),
+    }
+
+
+def test_a_fresh_process_searches_by_meaning(indexed_env: dict[str, str]) -> None:
+    # No word of the query is in the paper ("Crystal Diffusion Variational Autoencoder
+    # for Periodic Material Generation"): only its meaning finds it. The process has to
+    # load the model first, which takes longer than the query time limit.
+    command = [sys.executable, "-m", "paperfeed", "search", "dreaming up new minerals"]
+    found = subprocess.run(
+        [*command, "--mode", "semantic", "--json", "--limit", "3"],
+        env=indexed_env,
+        capture_output=True,
+        timeout=120,
+    )
+    assert found.returncode == 0, found.stderr
+    assert b"keyword results only" not in found.stderr
+    hits = orjson.loads(found.stdout)
+    assert hits[0]["id"] == "2110.06197"
+    assert all(hit["matched_by"] == ["semantic"] for hit in hits)
+
+    hybrid = subprocess.run([*command, "--json"], env=indexed_env, capture_output=True, timeout=120)
+    assert hybrid.returncode == 0 and b"keyword results only" not in hybrid.stderr
+    assert "2110.06197" in [hit["id"] for hit in orjson.loads(hybrid.stdout)]
+
+
+def test_a_model_that_cannot_load_still_falls_back_with_a_note(
+    store_url: str, tmp_path: Path
+) -> None:
+    # The active generation was built by a model this installation does not have.
+    with open_store(store_url) as store:
+        store.upsert_papers([make_paper("2112.12345")], source="test")
+        store.ensure_generation("retired-model", 4)
+        store.put_embeddings("retired-model", [("2112.12345", b"\x00" * 16)])
+        store.activate_generation("retired-model")
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("PAPERFEED_")}
+    env = {**environ, "PAPERFEED_DATABASE_URL": store_url, "PAPERFEED_VAR_DIR": str(tmp_path)}
+    command = [sys.executable, "-m", "paperfeed", "search", "transformation", "--json"]
+    result = subprocess.run(command, env=env, capture_output=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert b"note: keyword results only: the embedding model is unavailable" in result.stderr
+    assert orjson.loads(result.stdout)[0]["id"] == "2112.12345"

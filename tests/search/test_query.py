@@ -56,3 +56,27 @@ def test_any_text_parses(text: str) -> None:
     parsed = parse_query(text)
     for term in parsed.terms:
         assert term.words and all(w for w in term.words)
+
+
+def test_a_pasted_sentence_has_no_required_phrase_or_exclusion() -> None:
+    parsed = parse_query(
+        'We obtain the splitting of the bands -due to spin symmetry breaking- and a "fifth force"'
+    )
+    assert parsed.phrases == () and parsed.excluded == ()
+    words = [w for t in parsed.terms for w in t.words]
+    assert {"due", "fifth", "force"} <= set(words)
+    assert parse_query(
+        "the notion of catalytic force in a sentence of ten words author:lecun"
+    ).authors == (("lecun",),)
+
+
+def test_a_short_query_keeps_its_phrases_and_exclusions() -> None:
+    parsed = parse_query('"catalytic force" sliding friction -review')
+    assert parsed.phrases == (("catalytic", "force"),)
+    assert parsed.excluded == (("review",),)
+
+
+def test_a_minus_before_a_number_is_a_negative_number() -> None:
+    parsed = parse_query("bias -0.005 offset -.5 -noise")
+    assert parsed.excluded == (("noise",),)
+    assert [w for t in parsed.terms for w in t.words] == ["bias", "0", "005", "offset", "5"]

@@ -50,9 +50,13 @@ class ServeProcess:
         self.base = base
         self.process = process
         self.stderr = b""
+        self.stopped = False
 
     def stop(self, timeout: float = 20.0) -> int:
-        """SIGTERM, then wait; keeps what the server wrote to stderr."""
+        """SIGTERM, then wait; keeps what the server wrote to stderr. Once."""
+        if self.stopped:
+            return int(self.process.returncode)
+        self.stopped = True
         if self.process.poll() is None:
             self.process.terminate()
         try:
@@ -72,7 +76,9 @@ def serve_process(
     """``paperfeed serve`` in a process of its own, on a free loopback port."""
     port = free_port()
     var_dir.mkdir(parents=True, exist_ok=True)
-    environ = {**os.environ, "PAPERFEED_VAR_DIR": str(var_dir), **env}
+    # Never a developer's own config file: the test says everything the server reads.
+    inherited = {k: v for k, v in os.environ.items() if k != "PAPERFEED_CONFIG"}
+    environ = {**inherited, "PAPERFEED_VAR_DIR": str(var_dir), **env}
     command = [
         sys.executable,
         "-c",
@@ -86,7 +92,7 @@ def serve_process(
     process = subprocess.Popen(command, env=environ, stderr=subprocess.PIPE)
     server = ServeProcess(f"http://127.0.0.1:{port}", process)
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # each worker loads the embedding model first
         while True:
             try:
                 with urllib.request.urlopen(f"{server.base}/", timeout=2) as response:

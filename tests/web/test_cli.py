@@ -12,6 +12,10 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from paperfeed.config import Settings
+from paperfeed.ingest import run_ingest
+from paperfeed.sources.jsonl import JSONLSource
+from paperfeed.store import open_store
 from paperfeed.store.sqlite.connection import checkpointer_running
 from paperfeed.web.cli import serve
 from tests.web.live_server import serve_process
@@ -31,10 +35,15 @@ def test_serve_rejects_a_bad_port() -> None:
 
 
 @contextmanager
-def serving(tmp_path: Path, **env: str) -> Iterator[str]:
-    """``paperfeed serve`` in a process of its own, on a free loopback port."""
-    with serve_process(tmp_path, **env) as server:
-        yield server.base
+def serving(tmp_path: Path, database_url: str | None = None, **env: str) -> Iterator[str]:
+    """``paperfeed serve`` in a process of its own, on a free loopback port; its log
+    goes to ``tmp_path / "serve.log"`` when it stops."""
+    with serve_process(tmp_path, database_url, **env) as server:
+        try:
+            yield server.base
+        finally:
+            server.stop()
+            (tmp_path / "serve.log").write_bytes(server.stderr)
 
 
 def test_serve_answers_on_loopback(tmp_path: Path) -> None:
@@ -72,3 +81,34 @@ def test_per_ip_limits_see_the_client_behind_a_trusted_proxy_only(tmp_path: Path
     with serving(tmp_path / "b", **limit) as base:  # no proxy trusted: the peer counts
         assert subscribe(base, "a@example.org", "203.0.113.1") == 202
         assert subscribe(base, "b@example.org", "203.0.113.2") == 429
+
+
+def test_the_first_searches_of_a_fresh_server_are_hybrid(
+    store_url: str, tmp_path: Path, shared_model_dir: Path
+) -> None:
+    import gzip
+
+    from paperfeed.search import SearchService
+    from tests.search.conftest import DEMO_CORPUS
+
+    subset = tmp_path / "subset.jsonl"
+    lines = gzip.decompress(DEMO_CORPUS.read_bytes()).splitlines(keepends=True)
+    subset.write_bytes(b"".join(lines[:20]))
+    var = tmp_path / "var"
+    with open_store(store_url) as store:
+        run_ingest(store, JSONLSource(subset))
+        settings = {"var_dir": str(var), "search_model_dir": str(shared_model_dir)}
+        service = SearchService(store, Settings(settings, environ={}))
+        service.index_papers()
+        service.close()
+    # The default query time limit (300 ms) is shorter than loading the model takes: the
+    # server loads it before it accepts requests.
+    with serving(var, store_url, PAPERFEED_SEARCH_MODEL_DIR=str(shared_model_dir)) as base:
+        query = "q=dreaming+up+new+minerals"
+        with urllib.request.urlopen(f"{base}/search?{query}", timeout=10) as response:
+            assert "Search mode: hybrid" in response.read().decode()
+        with urllib.request.urlopen(f"{base}/api/v1/search?{query}", timeout=10) as response:
+            data = json.loads(response.read())
+        assert data["mode_used"] == "hybrid" and data["fallback"] is None
+    log = (var / "serve.log").read_text()
+    assert "search: embedding model minilm-l6-v2-int8 and indexes loaded in" in log

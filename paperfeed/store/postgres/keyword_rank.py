@@ -15,7 +15,8 @@ common words would cost a large share of a second at a million papers. Instead:
 2. **Scoring**: BM25 of every phrase of the query, as the embedded (SQLite) keyword
    index scores: IDF from the phrase's document frequency (a phrase's is the sum of its
    words'), a plain word's occurrences counted from the ``tsvector`` and counted
-   ``TITLE_BOOST`` more when it is in the title, a phrase or prefix counted once where
+   ``TITLE_BOOST`` more when it is in the title (the embedded index holds the title
+   twice), a phrase or prefix counted once where
    it matches; the paper's length in words against the average over a sample.
 
 ``ts_rank`` (the ranking before) has no IDF: a common word in a paper weighed as much as
@@ -36,7 +37,9 @@ CANDIDATES = 300  # papers scored per tier at most
 MAX_TIERS = 4  # statements per query at most
 K1 = 1.2  # BM25 term-frequency saturation
 B = 0.75  # BM25 length normalisation
-TITLE_BOOST = 2.0  # a title occurrence counts 1 + TITLE_BOOST times
+# A word in the title counts once more, as the embedded index holds each title twice in
+# the one field it scores (``keyword_index.TITLE_REPEATS``).
+TITLE_BOOST = 1.0
 
 
 @dataclass(frozen=True, slots=True)

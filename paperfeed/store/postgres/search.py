@@ -499,6 +499,34 @@ class PostgresSearchStore(SearchStore):
 
         return self._pool.run(search)
 
+    def paper_similarities(
+        self, generation: str, vector: bytes, paper_ids: Sequence[str]
+    ) -> dict[str, float] | None:
+        """Computed as the HNSW search computes them (half precision), so a paper scores
+        the same whichever way it was found."""
+        if not paper_ids:
+            return {}
+
+        def similarities(conn: Connection) -> dict[str, float]:
+            row = conn.execute(
+                "SELECT dim FROM embedding_generations WHERE name = %s", (generation,)
+            ).fetchone()
+            if row is None or row["dim"] * 4 != len(vector):
+                return {}
+            distance = sql.SQL("{} <=> {}").format(
+                _halfvec(sql.SQL("vector"), row["dim"]), _halfvec(sql.SQL("%b::vector"), row["dim"])
+            )
+            statement = sql.SQL(
+                "SELECT paper_id, 1 - ({}) AS score FROM paper_embeddings"
+                " WHERE generation = %s AND paper_id = ANY(%s)"
+            ).format(distance)
+            rows = conn.execute(
+                statement, [PgVector(vector), generation, list(paper_ids)]
+            ).fetchall()
+            return {r["paper_id"]: float(r["score"]) for r in rows}
+
+        return self._pool.run(similarities)
+
 
 def _fetch_all(conn: Connection, *, statement: str, params: Sequence[Any]) -> list[dict[str, Any]]:
     return conn.execute(statement, params).fetchall()

@@ -12,7 +12,6 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import Response
 
 from paperfeed.paper_json import paper_json
-from paperfeed.papers.ids import InvalidArxivId, parse_arxiv_id
 from paperfeed.store.base import PaperFilter, StoredPaper
 from paperfeed.store.community import WINDOWS
 from paperfeed.web.api_schema import error_answers
@@ -25,7 +24,7 @@ from paperfeed.web.params import (
     MONTH_PATTERN,
     PAPER_ID_PATTERN,
     WEEK_PATTERN,
-    BadRequest,
+    canonical_paper_id,
     day_period,
     decode_cursor,
     encode_cursor,
@@ -191,18 +190,11 @@ async def search(
     return await cached(request, key, render, API_CACHE)
 
 
-def _canonical(paper_id: str) -> str:
-    try:
-        return parse_arxiv_id(paper_id).id
-    except InvalidArxivId as exc:
-        raise BadRequest(f"{paper_id[:60]!r} is not an arXiv identifier") from exc
-
-
 @router.get("/papers/{paper_id:path}/similar", summary="Papers similar to one paper")
 async def similar(request: Request, paper_id: PaperId, limit: Limit = 10) -> Response:
     state = web_state(request)
     service = _search_service(state)
-    canonical = _canonical(paper_id)
+    canonical = canonical_paper_id(paper_id)
 
     def render() -> Rendered:
         if state.store.get_paper(canonical) is None:
@@ -217,7 +209,7 @@ async def similar(request: Request, paper_id: PaperId, limit: Limit = 10) -> Res
 async def get_paper(request: Request, paper_id: PaperId) -> Response:
     """The id may carry a version or an `arXiv:` prefix."""
     state = web_state(request)
-    canonical = _canonical(paper_id)
+    canonical = canonical_paper_id(paper_id)
 
     def render() -> Rendered:
         stored = state.store.get_paper(canonical)

@@ -10,10 +10,9 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
 from paperfeed.citations import FORMATS, cite
-from paperfeed.papers.ids import InvalidArxivId, parse_arxiv_id
 from paperfeed.store.base import StoredPaper
 from paperfeed.web.cache import Rendered
-from paperfeed.web.params import PAPER_ID_PATTERN, BadRequest
+from paperfeed.web.params import PAPER_ID_PATTERN, canonical_paper_id
 from paperfeed.web.responses import API_CACHE, cached
 from paperfeed.web.state import web_state
 
@@ -63,22 +62,13 @@ def _responses(format_name: str) -> dict[int | str, dict[str, Any]]:
 
 async def _download(request: Request, paper_id: str, suffix: str) -> Response:
     state = web_state(request)
-    try:
-        canonical = parse_arxiv_id(paper_id).id
-    except InvalidArxivId as exc:
-        raise BadRequest(f"{paper_id[:60]!r} is not an arXiv identifier") from exc
+    canonical = canonical_paper_id(paper_id)
     citation_format = FORMATS[DOWNLOADS[suffix]]
 
     def render() -> Rendered:
         stored = state.store.get_paper(canonical)
         if stored is None:
-            return state.render_html(
-                "error.html",
-                status_code=404,
-                title="Paper not found",
-                message=f"paperfeed has no paper {canonical} yet.",
-                arxiv_url=f"https://arxiv.org/abs/{canonical}",
-            )
+            return state.paper_not_found(canonical)
         body = cite([stored], citation_format.name).encode("utf-8")
         return Rendered.of(body, citation_format.media_type)
 

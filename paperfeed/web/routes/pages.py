@@ -12,7 +12,6 @@ from starlette.concurrency import run_in_threadpool
 
 from paperfeed.community.ranking import explain_paper
 from paperfeed.errors import PaperfeedError
-from paperfeed.papers.ids import InvalidArxivId, parse_arxiv_id
 from paperfeed.store.community import WINDOWS, SignalScorer
 from paperfeed.web.cache import Freshness, Rendered
 from paperfeed.web.community import Viewer, card_signals, community_web, page_context, personal_page
@@ -21,6 +20,7 @@ from paperfeed.web.params import (
     CATEGORY_PATTERN,
     BadRequest,
     Period,
+    canonical_paper_id,
     day_period,
     month_period,
     parse_category,
@@ -260,10 +260,7 @@ def _render_search(
 @router.get("/papers/{paper_id:path}")
 async def paper_page(request: Request, paper_id: str) -> Response:
     state = web_state(request)
-    try:
-        canonical = parse_arxiv_id(paper_id).id
-    except InvalidArxivId as exc:
-        raise BadRequest(f"{paper_id[:60]!r} is not an arXiv identifier") from exc
+    canonical = canonical_paper_id(paper_id)
     if canonical != paper_id:
         return RedirectResponse(f"/papers/{canonical}", status_code=301)
 
@@ -272,13 +269,7 @@ async def paper_page(request: Request, paper_id: str) -> Response:
     def render(viewer: Viewer | None) -> Rendered:
         stored = state.store.get_paper(canonical)
         if stored is None:
-            return state.render_html(
-                "error.html",
-                status_code=404,
-                title="Paper not found",
-                message=f"paperfeed has no paper {canonical} yet.",
-                arxiv_url=f"https://arxiv.org/abs/{canonical}",
-            )
+            return state.paper_not_found(canonical)
         return state.render_html(
             "paper.html",
             **page_context(request, state.store, [stored], viewer),

@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import bibtexparser
 import pytest
 import rispy
 
-from paperfeed.config import Settings
-from paperfeed.store import PaperStore
-from paperfeed.web import create_app
 from tests.browser import chromium_page, shoot
-from tests.web.conftest import SECRET
-from tests.web.live_server import live_server
 
 pytestmark = pytest.mark.browser
 playwright_api = pytest.importorskip("playwright.sync_api")
-
-
-@pytest.fixture
-def site(filled_store: PaperStore, settings: Settings) -> Iterator[str]:
-    app = create_app(settings, store=filled_store, secret_key=SECRET, cache_stale_for=0)
-    with live_server(app) as url:
-        yield url
 
 
 def test_cite_section_shows_and_its_links_download(tmp_path: Path, site: str) -> None:
