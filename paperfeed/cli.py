@@ -37,7 +37,7 @@ from paperfeed.store import PaperFilter, PaperStore, open_store
         "ingest": "paperfeed.ingest.cli:ingest",
         "search": "paperfeed.search.cli:search_command",
         "similar": "paperfeed.search.cli:similar_command",
-        "index": "paperfeed.summaries.cli:index_group",
+        "index": "paperfeed.search.cli:index_group",
         "serve": "paperfeed.web.cli:serve",
         "mail": "paperfeed.mail.cli:mail",
         "digest": "paperfeed.digest.cli:digest",

@@ -45,9 +45,9 @@ def finish_derived_work(
     from paperfeed.summaries.refresh import summarize_pending
 
     report = DerivedReport()
-    report.summarized = summarize_pending(store)
     report.hf_rows = _import_hf_signals(store, settings)
     report.keyword_changes = _update_keyword_index(store, settings)
+    report.summarized = summarize_pending(store)
     if embed:
         _embed_missing(store, settings, report)
     return report

@@ -163,10 +163,8 @@ def test_interrupted_run_resumes_from_its_checkpoint(store: PaperStore, big_dump
     assert store.count_papers() == 2000
     start = time.monotonic()
     report = run_ingest(store, JSONLSource(big_dump, batch_size=1000))
-    # Each page's papers are summarised as they are stored (about 4 ms of CPU a paper).
-    assert time.monotonic() - start < 120
+    assert time.monotonic() - start < 30
     assert (report.result.inserted, report.result.unchanged) == (PAPERS - 2000, 0)
-    assert report.summarized == PAPERS - 2000
     assert store.count_papers() == PAPERS
 
 

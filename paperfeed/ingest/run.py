@@ -5,29 +5,19 @@ run killed at any moment (even with SIGKILL) restarts from the last committed pa
 nothing is lost and, because upserts are idempotent, nothing is duplicated.
 
 Every paper passes ``paperfeed.papers.clean`` on its way in: control characters are
-dropped and an oversized abstract is cut (the report names each one). A page's new and
-changed papers are summarised (TL;DR and keywords) right after the page is committed;
-a run killed before that leaves them to the derived work after the next run
-(``paperfeed.derived``) or to ``paperfeed index update``.
+dropped and an oversized abstract is cut (the report names each one).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from paperfeed.papers.clean import MAX_ABSTRACT_CHARS, clean_paper
 from paperfeed.sources.base import Page, Source
 from paperfeed.store.base import PaperRecords, UpsertResult
-from paperfeed.store.summaries import SummaryStore
-from paperfeed.summaries.refresh import summarize_pending
 
 PageCallback = Callable[[Page, UpsertResult], None]
-
-
-class IngestStore(PaperRecords, SummaryStore, Protocol):
-    """What ingest writes: papers and checkpoints, then the papers' summaries."""
 
 
 @dataclass
@@ -38,7 +28,6 @@ class IngestReport:
     checkpoint_key: str
     pages: int = 0
     result: UpsertResult = field(default_factory=UpsertResult)
-    summarized: int = 0
     abstracts_cut: dict[str, int] = field(default_factory=dict)  # paper id: original length
 
     @property
@@ -53,7 +42,6 @@ class IngestReport:
             "inserted": self.result.inserted,
             "updated": self.result.updated,
             "unchanged": self.result.unchanged,
-            "summarized": self.summarized,
             "abstracts_cut": dict(self.abstracts_cut),
         }
 
@@ -66,7 +54,7 @@ class IngestReport:
 
 
 def run_ingest(
-    store: IngestStore,
+    store: PaperRecords,
     source: Source,
     *,
     restart: bool = False,
@@ -93,8 +81,6 @@ def run_ingest(
             )
             report.pages += 1
             report.result += result
-            if result.changed:
-                report.summarized += summarize_pending(store, among=[c.paper.id for c in cleaned])
             if on_page is not None:
                 on_page(page, result)
     return report

@@ -53,6 +53,10 @@ class SummaryStore(Protocol):
         last changed."""
 
     @abstractmethod
+    def count_papers_to_summarize(self, model_version: str) -> int:
+        """How many papers ``papers_to_summarize`` would return without a limit."""
+
+    @abstractmethod
     def put_summaries(self, summaries: Sequence[PaperSummary]) -> None:
         """Store ``summaries`` (replacing older ones) in one transaction; a paper deleted
         meanwhile is skipped."""

@@ -1,13 +1,21 @@
-"""Every stored paper gets a TL;DR and keywords: at ingest, after a killed run, by
-``paperfeed index update`` for papers stored before, and again when the model changes.
+"""Every stored paper gets a TL;DR and keywords: in the pass after an ingest (which
+stores papers only), after a killed run, by ``paperfeed index update`` for papers stored
+before, and again when the model changes; many at once on a pool of processes.
 Runs on both engines (the ``store`` fixture)."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
 from dataclasses import replace
 from pathlib import Path
 
 import orjson
+import pytest
 from click.testing import CliRunner
 
 from paperfeed.cli import main
@@ -55,9 +63,15 @@ def cli(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def test_ingest_stores_each_new_papers_summary(store: PaperStore, tmp_path: Path) -> None:
-    report = run_ingest(store, JSONLSource(dump(tmp_path / "p.jsonl", papers())))
-    assert report.summarized == 3 and report.to_json()["summarized"] == 3
+def test_ingest_stores_papers_and_the_pass_after_it_summarises_them(
+    store: PaperStore, store_url: str, tmp_path: Path
+) -> None:
+    path = dump(tmp_path / "p.jsonl", papers())
+    report = run_ingest(store, JSONLSource(path))
+    assert report.result.inserted == 3 and store.count_summaries() == 0  # papers only
+    code, output = cli("ingest", "jsonl", str(path), "--no-embed", "--db", store_url)
+    assert code == EXIT_NOTHING_NEW, output
+    assert "3 papers summarised" in output
     stored = store.get_paper("2604.00001")
     assert stored is not None
     expected = summarize(stored.title_text, stored.abstract_text)
@@ -66,23 +80,40 @@ def test_ingest_stores_each_new_papers_summary(store: PaperStore, tmp_path: Path
     assert store.count_summaries(MODEL_VERSION) == 3
     # Listings carry them too, and an unchanged re-import computes nothing again.
     assert all(p.tldr for p in store.list_papers())
-    again = run_ingest(store, JSONLSource(dump(tmp_path / "p.jsonl", papers())), restart=True)
-    assert again.result.unchanged == 3 and again.summarized == 0
+    code, output = cli("ingest", "jsonl", str(path), "--restart", "--no-embed", "--db", store_url)
+    assert code == EXIT_NOTHING_NEW and "summarised" not in output, output
+    assert summarize_pending(store) == 0
 
 
-def test_a_changed_paper_is_summarised_again(store: PaperStore, tmp_path: Path) -> None:
-    run_ingest(store, JSONLSource(dump(tmp_path / "a.jsonl", papers(1))))
+def test_a_changed_paper_is_summarised_again(
+    store: PaperStore, store_url: str, tmp_path: Path
+) -> None:
+    path = dump(tmp_path / "a.jsonl", papers(1))
+    assert cli("ingest", "jsonl", str(path), "--no-embed", "--db", store_url)[0] == 0
     changed = replace(
         papers(1)[0],
         version=2,
         abstract="Transformers forget long contexts. We introduce a recurrent memory token"
         " that carries state across segments. It extends context to a million tokens.",
     )
-    report = run_ingest(store, JSONLSource(dump(tmp_path / "b.jsonl", [changed])))
-    assert report.result.updated == 1 and report.summarized == 1
+    path = dump(tmp_path / "b.jsonl", [changed])
+    assert cli("ingest", "jsonl", str(path), "--no-embed", "--db", store_url)[0] == 0
     stored = store.get_paper(changed.id)
     assert stored is not None and stored.tldr is not None
     assert "recurrent memory token" in stored.tldr
+
+
+def test_many_pending_papers_are_summarised_on_a_pool_alike(store: PaperStore) -> None:
+    """A full batch pending sends the batches to worker processes; the summaries are
+    the ones this process computes, written batch by batch in id order."""
+    store.upsert_papers(papers(7), source="jsonl")
+    written: list[int] = []
+    assert summarize_pending(store, batch=3, progress=written.append) == 7
+    assert written == [3, 6, 7]
+    for stored in store.list_papers():
+        expected = summarize(stored.title_text, stored.abstract_text)
+        assert (stored.tldr, stored.keywords) == (expected.tldr, expected.keywords)
+    assert store.count_papers_to_summarize(MODEL_VERSION) == 0
 
 
 def test_a_killed_runs_missing_summaries_are_finished_by_the_next_run(
@@ -135,6 +166,7 @@ def test_papers_show_json_has_tldr_and_keywords(
     store: PaperStore, store_url: str, tmp_path: Path
 ) -> None:
     run_ingest(store, JSONLSource(dump(tmp_path / "p.jsonl", papers(1))))
+    summarize_pending(store)
     code, output = cli("papers", "show", "2604.00000", "--json", "--db", store_url)
     assert code == 0, output
     data = orjson.loads(output)
@@ -150,8 +182,64 @@ def test_the_mcp_get_paper_answer_has_the_tldr_and_keywords_pages_show(
     from tests.factories import make_hf
 
     run_ingest(store, JSONLSource(dump(tmp_path / "p.jsonl", papers(1))))
+    summarize_pending(store)
     stored = store.get_paper("2604.00000")
     assert stored is not None and stored.tldr
     assert paper_summary(stored) == (stored.tldr, "paperfeed", list(stored.keywords))
     featured = replace(stored, paper=replace(stored.paper, hf=make_hf(ai_summary="HF's.")))
     assert paper_summary(featured) == ("HF's.", "huggingface", list(stored.keywords))
+
+
+KILLED_BACKFILL = """
+import sys
+from paperfeed.store import open_store
+from paperfeed.summaries.refresh import summarize_pending
+
+with open_store(sys.argv[1], migrate=False) as store:
+    summarize_pending(store, batch=10, workers=2)
+"""
+
+
+def _processes_with(marker: str) -> list[int]:
+    """Ids of the live processes whose environment carries ``marker``."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and marker.encode() in (proc / "environ").read_bytes():
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="reads /proc")
+def test_a_killed_backfill_resumes_without_loss_or_duplicates(
+    store: PaperStore, store_url: str
+) -> None:
+    """SIGKILL mid-way through a pooled backfill: its workers end too, the batches it
+    wrote stay, and the next pass writes each of the rest once."""
+    count = 800
+    store.upsert_papers(papers(count), source="jsonl")
+    marker = f"PAPERFEED_TEST_BACKFILL={uuid.uuid4().hex}"
+    name, value = marker.split("=")
+    env = {**os.environ, name: value}
+    child = subprocess.Popen([sys.executable, "-c", KILLED_BACKFILL, store_url], env=env)
+    try:
+        deadline = time.monotonic() + 120
+        while store.count_summaries() < 30 and child.poll() is None:
+            assert time.monotonic() < deadline, "the backfill wrote nothing"
+            time.sleep(0.02)
+        child.send_signal(signal.SIGKILL)
+    finally:
+        child.wait()
+    written = store.count_summaries()
+    if written >= count:
+        pytest.skip("the backfill finished before it could be killed")
+    assert written % 10 == 0  # whole batches only
+    deadline = time.monotonic() + 30
+    while _processes_with(marker):
+        assert time.monotonic() < deadline, "the workers outlived the killed backfill"
+        time.sleep(0.2)
+    assert summarize_pending(store) == count - written
+    assert store.count_summaries() == store.count_summaries(MODEL_VERSION) == count
+    assert store.count_papers_to_summarize(MODEL_VERSION) == 0

@@ -11,12 +11,13 @@ import orjson
 from paperfeed.store.database import Database
 from paperfeed.store.summaries import PaperSummary, SummaryInput
 
-_PENDING = (
-    "SELECT p.id, p.content_hash, p.title_text, p.abstract_text FROM papers p"
-    " LEFT JOIN paper_summaries s ON s.paper_id = p.id"
+_STALE = (
+    " FROM papers p LEFT JOIN paper_summaries s ON s.paper_id = p.id"
     " WHERE {papers} AND (s.paper_id IS NULL OR s.model_version <> ?"
     " OR s.content_hash <> p.content_hash)"
-    " ORDER BY p.id LIMIT ?"
+)
+_PENDING = (
+    "SELECT p.id, p.content_hash, p.title_text, p.abstract_text" + _STALE + " ORDER BY p.id LIMIT ?"
 )
 # Only papers still stored: a paper deleted between reading and writing is skipped.
 _PUT = (
@@ -62,6 +63,10 @@ class SummaryTables:
             SummaryInput(r["id"], r["content_hash"], r["title_text"], r["abstract_text"])
             for r in rows
         ]
+
+    def count_papers_to_summarize(self, model_version: str) -> int:
+        sql = "SELECT count(*)" + _STALE.format(papers="1 = 1")
+        return int(self._db.value(sql, (model_version,)))
 
     def put_summaries(self, summaries: Sequence[PaperSummary]) -> None:
         if not summaries:
