@@ -6,7 +6,6 @@ for the sign-in mails, a real HTTP server replaying arXiv's recorded answers.
 
 from __future__ import annotations
 
-import html
 import json
 import re
 import time
@@ -16,6 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+from markupsafe import escape
 from starlette.testclient import TestClient
 
 from paperfeed.community.scoring import TrendingModel
@@ -368,7 +368,7 @@ def test_submitting_a_new_paper_fetches_it_from_arxiv(
     assert trending_rows(papers_store, ["1707.08567"], model)["1707.08567"].upvotes == 1
     # Summarised as it was stored: its page shows a TL;DR at once, before any derived pass.
     stored = papers_store.get_paper("1707.08567")
-    assert stored is not None and stored.tldr and html.escape(stored.tldr) in page
+    assert stored is not None and stored.tldr and escape(stored.tldr) in page
 
 
 def test_old_papers_cannot_be_submitted(
