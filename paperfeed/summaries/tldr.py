@@ -21,6 +21,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from paperfeed.summaries.linear import Features, LinearModel
 from paperfeed.summaries.words import STOPWORDS, WORD, word_key
@@ -234,7 +235,7 @@ def candidate_features(
         "pos": index / max(1, sentence_count - 1),
         "index": float(min(index, 6)),
         "sentences": float(min(sentence_count, 20)),
-        "cue": float(bool(CUE.search(candidate.sentence))),
+        "cue": float(_has_cue(candidate.sentence)),
         "first_cue": float(index == first_cue),
         "before_cue": float(0 <= index < first_cue),
         "title_cover": len(set(keys) & title_keys) / max(1, len(title_keys)),
@@ -265,8 +266,15 @@ def choose_tldr(
     return best
 
 
+@lru_cache(maxsize=4096)
 def _word_count(text: str) -> int:
+    """Words in ``text`` (cached: every candidate of a sentence asks for its length)."""
     return len(WORD.findall(text))
+
+
+@lru_cache(maxsize=1024)
+def _has_cue(sentence: str) -> bool:
+    return CUE.search(sentence) is not None
 
 
 def _capitalise(text: str) -> str:
