@@ -1,12 +1,13 @@
 """The work that follows stored papers, found from the store's own state.
 
 Storing a page of papers is one transaction; what is derived from the papers follows
-it: the keyword index, Hugging Face upvotes and stars turned into trending signals, and
-vectors for search by meaning. Each step asks the store what is still undone (keyword
-changes not yet applied, Hugging Face rows not yet read, papers without a vector, an
-index behind the vectors) instead of trusting what the current run fetched. So a run
-killed after storing papers leaves nothing undone for good: the next ingest, even one
-that finds nothing new, or ``paperfeed serve`` finishes it.
+it: each paper's TL;DR and keywords, the keyword index, Hugging Face upvotes and stars
+turned into trending signals, and vectors for search by meaning. Each step asks the store
+what is still undone (papers without a current summary, keyword changes not yet applied,
+Hugging Face rows not yet read, papers without a vector, an index behind the vectors)
+instead of trusting what the current run fetched. So a run killed after storing papers
+leaves nothing undone for good: the next ingest, even one that finds nothing new, or
+``paperfeed serve`` finishes it.
 """
 
 from __future__ import annotations
@@ -36,11 +37,12 @@ class DerivedReport:
     keyword_changes: int = 0
     hf_rows: int = 0
     embedded: int = 0
+    summarized: int = 0
     embed_error: str | None = None
 
     @property
     def did_work(self) -> bool:
-        return bool(self.keyword_changes or self.hf_rows or self.embedded)
+        return bool(self.keyword_changes or self.hf_rows or self.embedded or self.summarized)
 
 
 def finish_derived_work(
@@ -48,9 +50,12 @@ def finish_derived_work(
 ) -> DerivedReport:
     """Bring everything derived from the stored papers up to date; cheap when nothing is
     pending (no model is loaded then). ``embed=False`` leaves vectors to ``index update``."""
+    from paperfeed.summaries.refresh import summarize_pending
+
     report = DerivedReport()
     report.hf_rows = _import_hf_signals(store, settings)
     report.keyword_changes = _update_keyword_index(store, settings)
+    report.summarized = summarize_pending(store)
     if embed:
         _embed_missing(store, settings, report)
     return report
@@ -115,8 +120,9 @@ def finish_in_background(settings: Settings) -> threading.Thread:
             )
         elif report.did_work:
             log.info(
-                "finished what an earlier ingest left: %d keyword changes, %d Hugging Face"
-                " rows, %d papers embedded",
+                "finished what an earlier ingest left: %d papers summarised, %d keyword"
+                " changes, %d Hugging Face rows, %d papers embedded",
+                report.summarized,
                 report.keyword_changes,
                 report.hf_rows,
                 report.embedded,

@@ -20,6 +20,7 @@ from paperfeed.store.community import CommunityStore
 from paperfeed.store.outbox import OutboxStore
 from paperfeed.store.search import SearchStore
 from paperfeed.store.subscriptions import SubscriptionStore
+from paperfeed.store.summaries import SummaryStore
 from paperfeed.store.trending import TrendingStore
 
 
@@ -67,6 +68,10 @@ class StoredPaper:
     first_seen_at: datetime
     updated_at: datetime
     sources: tuple[SourceRecord, ...] = ()
+    tldr: str | None = None
+    """paperfeed's own one-sentence summary (``paperfeed.summaries``), once computed."""
+    keywords: tuple[str, ...] = ()
+    """paperfeed's own keywords, computed with the TL;DR."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +198,14 @@ class SearchableStore(PaperRecords, SearchStore, Protocol):
 
 
 class PaperStore(
-    PaperRecords, SearchStore, SubscriptionStore, OutboxStore, CommunityStore, TrendingStore, ABC
+    PaperRecords,
+    SearchStore,
+    SubscriptionStore,
+    OutboxStore,
+    CommunityStore,
+    TrendingStore,
+    SummaryStore,
+    ABC,
 ):
     """The whole store: every capability's part, migrations and connections. Callers
     ask for the part they use (``PaperRecords``, ``OutboxStore``, ...); commands that

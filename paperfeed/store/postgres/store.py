@@ -31,6 +31,7 @@ from paperfeed.store.tables.community import CommunityTables
 from paperfeed.store.tables.outbox import OutboxTables
 from paperfeed.store.tables.papers import PaperTables
 from paperfeed.store.tables.subscriptions import SubscriptionTables
+from paperfeed.store.tables.summaries import SummaryTables
 
 MIGRATION_LOCK = 0x6D696772  # "migr": one process migrates at a time
 _PAPER_COLUMNS = (
@@ -88,6 +89,7 @@ class PostgresPaperStore(
     SubscriptionTables,
     OutboxTables,
     CommunityTables,
+    SummaryTables,
     PaperStore,
 ):
     """Papers in PostgreSQL; see ``PaperStore`` for the contract of each method."""

@@ -35,6 +35,7 @@ from paperfeed.store.tables.community import CommunityTables
 from paperfeed.store.tables.outbox import OutboxTables
 from paperfeed.store.tables.papers import PaperTables
 from paperfeed.store.tables.subscriptions import SubscriptionTables
+from paperfeed.store.tables.summaries import SummaryTables
 
 _PAPER_COLUMNS = (
     "version",
@@ -113,6 +114,7 @@ class SQLitePaperStore(
     SubscriptionTables,
     OutboxTables,
     CommunityTables,
+    SummaryTables,
     PaperStore,
 ):
     """Papers in one SQLite file; see ``PaperStore`` for the contract of each method."""
