@@ -20,14 +20,15 @@ from typing import Protocol
 from paperfeed.config import Settings
 from paperfeed.store.base import SearchableStore
 from paperfeed.store.community import CommunityStore
+from paperfeed.store.summaries import SummaryStore
 from paperfeed.store.trending import TrendingStore
 
 log = logging.getLogger("paperfeed.derived")
 
 
-class DerivedStore(SearchableStore, CommunityStore, TrendingStore, Protocol):
+class DerivedStore(SearchableStore, CommunityStore, TrendingStore, SummaryStore, Protocol):
     """What the derived work reads and writes: papers and their search part, Hugging
-    Face readings and the trending ledger."""
+    Face readings, the trending ledger and the papers' summaries."""
 
 
 @dataclass

@@ -16,7 +16,7 @@ import orjson
 
 from paperfeed.cli_context import PaperfeedCommand, PaperfeedGroup, app_context, db_option
 from paperfeed.search.service import MODES, SearchFilters, SearchHit, SearchService
-from paperfeed.store.base import PaperStore
+from paperfeed.store.summaries import SummaryStore
 
 
 @contextmanager
@@ -162,14 +162,14 @@ def index_update() -> None:
     with _service() as service:
         with _progress_bar("keyword index") as progress:
             service.update_keyword_index(progress=progress)
-        _update_summaries(service.store)
+        _update_summaries(app_context().store())
         with _progress_bar("embedding") as progress:
             count = service.index_papers(progress=progress)
         generation = service.target_generation
     click.echo(f"{generation}: embedded {count:,} paper(s)")
 
 
-def _update_summaries(store: PaperStore) -> None:
+def _update_summaries(store: SummaryStore) -> None:
     """Summarise the papers without a current TL;DR and keywords (on every core when
     there are many: papers stored before summaries existed, or a new model)."""
     from paperfeed.summaries import MODEL_VERSION
