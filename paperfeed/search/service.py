@@ -24,21 +24,19 @@ from paperfeed.embedding import Embedder, Vectors, load_embedder
 from paperfeed.errors import PaperfeedError
 from paperfeed.papers.ids import InvalidArxivId, parse_arxiv_id
 from paperfeed.search.fusion import is_term_list, score_fusion, share_of_words_held
-from paperfeed.search.generations import GenerationIndex, Progress, embed_missing
+from paperfeed.search.generations import Progress, embed_missing
 from paperfeed.search.highlight import Highlighted, Matcher, highlight, snippet
-from paperfeed.search.index_files import read_manifest
 from paperfeed.search.keyword import STOPWORDS, DocumentFrequencies, build_keyword_query
 from paperfeed.search.keyword_backend import keyword_backend
 from paperfeed.search.pins import Pin, arxiv_reference, doi_reference, normalize_title
 from paperfeed.search.query import ParsedQuery, parse_query
 from paperfeed.search.query_embedding import EmbeddingUnavailable, QueryEmbedder
+from paperfeed.search.vector_backend import vector_backend
 from paperfeed.store.base import SearchableStore, StoredPaper
 from paperfeed.store.search import SearchScope
 
 Mode = Literal["keyword", "semantic", "hybrid"]
 MODES: tuple[Mode, ...] = ("keyword", "semantic", "hybrid")
-EXACT_SEARCH_LIMIT = 20_000  # filtered semantic search scans at most this many vectors
-_OVERFETCH = 4
 _TITLE_PIN_DEPTH = 10  # an exact title pins its paper when it ranks this high
 
 
@@ -156,7 +154,7 @@ class SearchService:
         self._frequencies = DocumentFrequencies(
             self.keywords.document_frequencies, self.keywords.document_total
         )
-        self._indexes: dict[str, GenerationIndex] = {}
+        self.vectors = vector_backend(store, self.index_root)
         self._query_embedders: dict[str, QueryEmbedder] = {}
         self._workers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="paperfeed-search")
 
@@ -190,16 +188,6 @@ class SearchService:
             self._query_embedders[name] = QueryEmbedder(lambda: self._load_embedder(name))
         return self._query_embedders[name]
 
-    def generation_index(self, generation: str) -> GenerationIndex:
-        if generation not in self._indexes:
-            dim = next((g.dim for g in self.store.generations() if g.name == generation), None)
-            if dim is None:
-                raise SearchError(f"no embeddings for generation {generation!r}")
-            self._indexes[generation] = GenerationIndex(
-                self.store, self.index_root, generation, dim
-            )
-        return self._indexes[generation]
-
     def prepare(self) -> Readiness:
         """Load now what the first search would wait for: the keyword index, and the
         active generation's model (warmed by one embedding) and vector index.
@@ -216,8 +204,7 @@ class SearchService:
             return Readiness(None, time.perf_counter() - start, reason)
         try:
             self._query_embedder(generation).load().embed_query("warm up")
-            if not self.store.searches_vectors():
-                self.generation_index(generation).get()
+            self.vectors.prepare(generation)
         except EmbeddingUnavailable as exc:
             return Readiness(None, time.perf_counter() - start, str(exc))
         except Exception as exc:  # a broken model or index: searches fall back, saying why
@@ -323,7 +310,7 @@ class SearchService:
         clock.lap("embed")
         try:
             found = self.nearest(generation, vector, scope, depth)
-        except (SearchError, ImportError, OSError) as exc:
+        except (PaperfeedError, ImportError, OSError) as exc:
             raise EmbeddingUnavailable(f"the semantic index is unavailable: {exc}") from exc
         clock.lap("semantic")
         return found, (generation, vector)
@@ -337,41 +324,15 @@ class SearchService:
         *,
         exclude: Sequence[str] = (),
     ) -> list[tuple[str, float]]:
-        """Nearest papers to ``vector`` within ``scope``: over-fetch and filter, or search
-        exactly over the papers in scope when the filter is selective.
-
-        An engine with its own vector index (pgvector) answers in SQL instead, so every
-        process shares one index and none keeps files."""
-        blob = np.ascontiguousarray(vector, dtype="<f4").tobytes()
-        in_store = self.store.nearest_papers(generation, blob, scope, limit=depth, exclude=exclude)
-        if in_store is not None:
-            return in_store
-        index = self.generation_index(generation).get()
-        if scope.is_empty:
-            return index.search(vector, depth, exclude=exclude)
-        candidates = index.search(vector, depth * _OVERFETCH, exclude=exclude)
-        allowed = self.store.papers_in_scope([p for p, _ in candidates], scope)
-        kept = [c for c in candidates if c[0] in allowed]
-        if len(kept) >= depth or len(candidates) < depth * _OVERFETCH:
-            return kept[:depth]
-        subset = self.store.paper_ids_in_scope(scope, limit=EXACT_SEARCH_LIMIT + 1)
-        if len(subset) > EXACT_SEARCH_LIMIT:
-            return kept[:depth]
-        excluded = set(exclude)
-        return index.search_subset(vector, [p for p in subset if p not in excluded], depth)
+        """Nearest papers to ``vector`` within ``scope`` (see ``VectorBackend.nearest``)."""
+        return self.vectors.nearest(generation, vector, scope, depth, exclude=exclude)
 
     def similarities(
         self, generation: str, vector: Vectors, paper_ids: Sequence[str]
     ) -> dict[str, float]:
         """Exact cosine of ``vector`` with the stored vector of each of ``paper_ids``
         that has one."""
-        if not paper_ids:
-            return {}
-        blob = np.ascontiguousarray(vector, dtype="<f4").tobytes()
-        in_store = self.store.paper_similarities(generation, blob, paper_ids)
-        if in_store is not None:
-            return in_store
-        return self.generation_index(generation).get().similarities(vector, paper_ids)
+        return self.vectors.similarities(generation, vector, paper_ids)
 
     def keyword_weight(
         self,
@@ -540,8 +501,7 @@ class SearchService:
         """
         embedder = self._load_embedder(self.target_generation)
         count = embed_missing(self.store, embedder, paper_ids, progress=progress)
-        if not self.store.searches_vectors():
-            self.generation_index(embedder.name).refresh()
+        self.vectors.refresh(embedder.name)
         self._activate_if_complete(embedder.name)
         return count
 
@@ -556,17 +516,13 @@ class SearchService:
             return True
         if self.store.active_generation() != generation:
             return True
-        if self.store.searches_vectors():
-            return False
-        manifest = read_manifest(self.index_root, generation)
-        return manifest is None or manifest.max_seq < self.store.latest_embedding_seq(generation)
+        return self.vectors.behind(generation)
 
     def rebuild_index(self, *, progress: Progress | None = None) -> int:
         """Embed what is missing, then rebuild the vector index from the store."""
         embedder = self._load_embedder(self.target_generation)
         count = embed_missing(self.store, embedder, progress=progress)
-        if not self.store.searches_vectors():
-            self.generation_index(embedder.name).rebuild(progress)
+        self.vectors.rebuild(embedder.name, progress)
         self._activate_if_complete(embedder.name)
         return count
 

@@ -1,10 +1,11 @@
 """The store's part in search: scopes, stored embeddings, and what keyword search needs.
 
-``SearchStore`` is what both engines offer. Keyword search is engine-specific: PostgreSQL
-ranks keyword queries itself (``FullTextSearch``: tsvector) and keeps its vectors in
-pgvector; SQLite keeps a change log instead (``KeywordChangeLog``), from which the search
-package maintains a keyword index and a vector index in files beside the database. The
-search package picks its keyword backend from which of the two the store is, once.
+``SearchStore`` is what both engines offer. Keyword and vector search are engine-specific:
+PostgreSQL ranks keyword queries itself (``FullTextSearch``: tsvector) and answers
+nearest-neighbour queries itself (``VectorSearch``: pgvector); SQLite keeps a change log
+instead (``KeywordChangeLog``), from which the search package maintains a keyword index
+and a vector index in files beside the database. The search package picks its keyword
+and vector backends from what the store is, once.
 Keyword queries arrive as a small syntax tree (``KeywordQuery``) that each engine
 compiles to its own query language, so user text never reaches SQL or a full-text
 parser directly.
@@ -145,6 +146,31 @@ class KeywordChangeLog(Protocol):
 
 
 @runtime_checkable
+class VectorSearch(Protocol):
+    """Nearest neighbours an engine answers itself (PostgreSQL: pgvector HNSW)."""
+
+    def nearest_papers(
+        self,
+        generation: str,
+        vector: bytes,
+        scope: SearchScope,
+        *,
+        limit: int,
+        exclude: Sequence[str] = (),
+    ) -> list[tuple[str, float]]:
+        """Up to ``limit`` papers within ``scope`` nearest to ``vector`` (float32 bytes)
+        by cosine, best first, with cosine scores."""
+        ...
+
+    def paper_similarities(
+        self, generation: str, vector: bytes, paper_ids: Sequence[str]
+    ) -> dict[str, float]:
+        """Cosine of ``vector`` (float32 bytes) with the stored vector of each of
+        ``paper_ids`` that has one."""
+        ...
+
+
+@runtime_checkable
 class FullTextSearch(Protocol):
     """Keyword search an engine ranks itself (PostgreSQL: tsvector and GIN)."""
 
@@ -253,32 +279,3 @@ class SearchStore(Protocol):
     def get_embedding(self, generation: str, paper_id: str) -> bytes | None:
         """The stored vector of one paper, if any."""
         ...
-
-    # -- nearest neighbours, where the engine has its own vector index ----------------
-
-    def searches_vectors(self) -> bool:
-        """True when the engine answers nearest-neighbour queries itself (pgvector);
-        otherwise the search package keeps a vector index in files beside the store."""
-        return False
-
-    def nearest_papers(
-        self,
-        generation: str,
-        vector: bytes,
-        scope: SearchScope,
-        *,
-        limit: int,
-        exclude: Sequence[str] = (),
-    ) -> list[tuple[str, float]] | None:
-        """Up to ``limit`` papers within ``scope`` nearest to ``vector`` (float32 bytes)
-        by cosine, best first, with cosine scores; ``None`` when the engine has no vector
-        index of its own (see ``searches_vectors``)."""
-        return None
-
-    def paper_similarities(
-        self, generation: str, vector: bytes, paper_ids: Sequence[str]
-    ) -> dict[str, float] | None:
-        """Cosine of ``vector`` (float32 bytes) with the stored vector of each of
-        ``paper_ids`` that has one; ``None`` when the engine has no vector index of its
-        own (see ``searches_vectors``)."""
-        return None

@@ -48,6 +48,7 @@ from paperfeed.store.search import (
     KeywordQuery,
     Phrase,
     SearchScope,
+    VectorSearch,
 )
 from paperfeed.store.tables.search import SearchTables, scope_sql
 
@@ -131,7 +132,7 @@ def _halfvec(column: sql.Composable, dim: int) -> sql.Composed:
     return sql.SQL("({}::halfvec({}))").format(column, sql.Literal(dim))
 
 
-class PostgresSearch(SearchTables, FullTextSearch):
+class PostgresSearch(SearchTables, FullTextSearch, VectorSearch):
     """Mixed into ``PostgresPaperStore``: its full-text keyword search, and the
     pgvector side of the shared search tables; uses its pool (``self._pool``)."""
 
@@ -248,9 +249,6 @@ class PostgresSearch(SearchTables, FullTextSearch):
 
     # -- nearest neighbours in SQL ----------------------------------------------------
 
-    def searches_vectors(self) -> bool:
-        return True
-
     def nearest_papers(
         self,
         generation: str,
@@ -259,7 +257,7 @@ class PostgresSearch(SearchTables, FullTextSearch):
         *,
         limit: int,
         exclude: Sequence[str] = (),
-    ) -> list[tuple[str, float]] | None:
+    ) -> list[tuple[str, float]]:
         """HNSW search (iterative, so filters still fill ``limit``); exact search over
         the papers in scope when a selective filter leaves the graph walk short."""
         if limit <= 0:
@@ -283,7 +281,7 @@ class PostgresSearch(SearchTables, FullTextSearch):
 
     def paper_similarities(
         self, generation: str, vector: bytes, paper_ids: Sequence[str]
-    ) -> dict[str, float] | None:
+    ) -> dict[str, float]:
         """Computed as the HNSW search computes them (half precision), so a paper scores
         the same whichever way it was found."""
         if not paper_ids:
