@@ -181,7 +181,7 @@ def load_vectors(store: PaperStore, ids: list[str], bases: np.ndarray) -> float:
         print(f"  vectors stored in {time.perf_counter() - start:.0f} s", flush=True)
         built = time.perf_counter()
         service = SearchService(store, bench_settings())
-        service.generation_index(GENERATION).rebuild()
+        service.vectors.rebuild(GENERATION)
         service.close()
         print(f"  faiss HNSW built in {time.perf_counter() - built:.0f} s", flush=True)
     store.activate_generation(GENERATION)

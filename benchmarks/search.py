@@ -36,6 +36,7 @@ from paperfeed.embedding import Embedder, Vectors, load_embedder
 from paperfeed.embedding.base import document_text
 from paperfeed.search import SearchService
 from paperfeed.search.query import parse_query
+from paperfeed.search.vector_backend import EmbeddedVectors
 from paperfeed.store import PaperStore, open_store
 
 MODES = ("keyword", "semantic", "hybrid")
@@ -204,10 +205,12 @@ def main() -> None:
         print(f"keyword index: {keyword_s:.1f} s for {len(papers):,} papers")
         before = current_rss_mb()
         start = time.perf_counter()
-        service.generation_index(embedder.name).rebuild()
+        service.vectors.rebuild(embedder.name)
         build_s = time.perf_counter() - start
         index_mb = current_rss_mb() - before
-        manifest = service.generation_index(embedder.name).manifest
+        files = service.vectors
+        assert isinstance(files, EmbeddedVectors)  # the benchmark's store is SQLite
+        manifest = files.generation_index(embedder.name).manifest
         assert manifest is not None
         folder = service.index_root / embedder.name / manifest.version
         disk_mb = sum(f.stat().st_size for f in folder.iterdir()) / 2**20

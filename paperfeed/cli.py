@@ -86,6 +86,8 @@ def papers() -> None:
 @db_option
 def papers_show(paper_id: str, as_json: bool) -> None:
     """Show one paper by arXiv id (any form: 2503.14603v2, arXiv:..., an abs URL)."""
+    from paperfeed.summaries.shown import shown_summary
+
     canonical = parse_arxiv_id(paper_id).id
     stored = app_context().store().get_paper(canonical)
     if stored is None:
@@ -102,6 +104,11 @@ def papers_show(paper_id: str, as_json: bool) -> None:
     )
     if p.hf and p.hf.upvotes is not None:
         click.echo(f"  {p.hf.upvotes} upvotes on Hugging Face")
+    shown = shown_summary(stored)
+    if shown.tldr:
+        click.echo(f"  {shown.tldr_label}: {shown.tldr}")
+    if shown.keywords:
+        click.echo(f"  Keywords: {', '.join(shown.keywords)}")
     click.echo(f"  {p.abs_url}  {p.pdf_url}")
     for link in p.code_links:
         click.echo(f"  code: https://{link}")

@@ -113,7 +113,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "search_max_term_share",
-        0.2,
+        0.5,
         "PostgreSQL: keyword queries skip words found in more than this share of papers"
         " (they weigh little and cost the most; 1.0 keeps every word).",
         float,

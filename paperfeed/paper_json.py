@@ -25,6 +25,10 @@ def paper_json(stored: StoredPaper) -> dict[str, Any]:
                 "code": [repo_url(link) for link in paper.code_links],
             },
             "hf": paper.hf.to_json() if paper.hf else None,
+            # paperfeed's own TL;DR and keywords ("" and [] until computed); Hugging
+            # Face's stay under "hf" (ai_summary, ai_keywords).
+            "tldr": stored.tldr or "",
+            "keywords": list(stored.keywords),
             "sources": [
                 {
                     "source": s.source,

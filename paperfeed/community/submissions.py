@@ -27,6 +27,7 @@ from paperfeed.sources.base import SourceError
 from paperfeed.sources.http import FetchCancelled, HTTPFetchError, PoliteClient
 from paperfeed.store.base import PaperStore
 from paperfeed.store.community import Account, NewMark
+from paperfeed.summaries.refresh import summarize_pending
 
 log = logging.getLogger(__name__)
 SOURCE = "submission"
@@ -133,6 +134,7 @@ def _store_new_paper(
             f" their first version; {paper_id} first appeared on {first_version.isoformat()}."
         )
     store.upsert_papers([clean_paper(paper).paper], source=SOURCE)
+    summarize_pending(store, among=[paper_id])  # its card shows a TL;DR from the start
 
 
 def what_failed(exc: SourceError) -> str:

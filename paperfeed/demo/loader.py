@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from importlib import resources
 from pathlib import Path
+from typing import Protocol
 
 from paperfeed.config import Settings
 from paperfeed.ingest import IngestReport, run_ingest
@@ -28,7 +29,9 @@ from paperfeed.papers.model import Paper
 from paperfeed.sources.base import Source
 from paperfeed.sources.hf_daily import papers_from_daily
 from paperfeed.sources.jsonl import JSONLSource
-from paperfeed.store.base import PaperStore, UpsertResult
+from paperfeed.store.base import PaperRecords, UpsertResult
+from paperfeed.store.community import CommunityStore
+from paperfeed.store.trending import TrendingStore
 from paperfeed.store.trending_rows import listed_at
 
 RECORDED_DAY = date(2026, 6, 12)
@@ -67,7 +70,12 @@ def hugging_face_papers() -> list[Paper]:
     return papers_from_daily(body, RECORDED_DAY, f"the demo's {HUGGING_FACE_DAY}")
 
 
-def demo_pending(store: PaperStore) -> bool:
+class DemoStore(PaperRecords, TrendingStore, CommunityStore, Protocol):
+    """What loading the demo writes: papers and checkpoints, the replayed Hugging Face
+    readings and the trending signals they turn into."""
+
+
+def demo_pending(store: PaperRecords) -> bool:
     """Whether to load the demo: into an empty store, or to finish a load cut short."""
     state = store.get_checkpoint(CHECKPOINT)
     if state is None:
@@ -76,7 +84,7 @@ def demo_pending(store: PaperStore) -> bool:
 
 
 def load_demo(
-    store: PaperStore,
+    store: DemoStore,
     settings: Settings,
     *,
     restart: bool = False,
@@ -97,7 +105,7 @@ def load_demo(
     return DemoReport(papers, hugging_face, rows, first_load)
 
 
-def _first_load(store: PaperStore, now: datetime) -> datetime:
+def _first_load(store: DemoStore, now: datetime) -> datetime:
     state = store.get_checkpoint(CHECKPOINT) or {}
     if state.get("first_load_at"):
         return datetime.fromisoformat(str(state["first_load_at"]))
@@ -105,7 +113,7 @@ def _first_load(store: PaperStore, now: datetime) -> datetime:
     return now
 
 
-def _save_state(store: PaperStore, first_load: datetime, *, loaded: bool) -> None:
+def _save_state(store: DemoStore, first_load: datetime, *, loaded: bool) -> None:
     state = {"first_load_at": first_load.isoformat(), "loaded": loaded}
     store.upsert_papers([], source=CHECKPOINT, checkpoint_key=CHECKPOINT, checkpoint=state)
 
@@ -115,7 +123,7 @@ def _demo_papers() -> list[Paper]:
 
 
 def _arrivals(
-    store: PaperStore, ids: list[str], shift: timedelta, first_load: datetime
+    store: DemoStore, ids: list[str], shift: timedelta, first_load: datetime
 ) -> dict[str, datetime]:
     """When each paper arrives on the replayed timeline: its listing day (noon UTC),
     shifted; the recorded day's papers arrive at the first load."""
@@ -127,7 +135,7 @@ def _arrivals(
 
 
 def _count_signals(
-    store: PaperStore, settings: Settings, recorded: frozenset[str], shift: timedelta
+    store: DemoStore, settings: Settings, recorded: frozenset[str], shift: timedelta
 ) -> int:
     from paperfeed.community.hf_signals import Replay, import_hf_signals
     from paperfeed.community.ranking import ensure_params

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -24,8 +25,11 @@ from paperfeed.community.scoring import TrendingModel
 from paperfeed.community.trending_ranking import trending_rows
 from paperfeed.digest.trending import trending_of
 from paperfeed.search.keyword import STOPWORDS
-from paperfeed.store.base import PaperStore, StoredPaper
+from paperfeed.store.base import PaperRecords, StoredPaper
 from paperfeed.store.community import TrendingRow
+from paperfeed.store.search import SearchStore
+from paperfeed.store.subscriptions import SubscriptionStore
+from paperfeed.store.trending import TrendingStore
 
 WORD = re.compile(r"[a-z0-9]+")
 ANNOUNCED_GRACE = timedelta(days=3)
@@ -160,8 +164,13 @@ def _index_text(pool: CandidatePool) -> None:
     pool.by_category = _index(categories)
 
 
+class PoolStore(PaperRecords, SubscriptionStore, SearchStore, TrendingStore, Protocol):
+    """What composing digests reads: new papers, their vectors and trending counts,
+    and the subscribers' interests, feedback and sent-log."""
+
+
 def load_pool(
-    store: PaperStore, start: datetime, end: datetime, model: TrendingModel
+    store: PoolStore, start: datetime, end: datetime, model: TrendingModel
 ) -> CandidatePool:
     """Every paper that arrived in ``(start, end]`` (not a back-fill), from the store."""
     arrived = store.papers_arrived(start, end, announced_since=start - ANNOUNCED_GRACE)
@@ -186,7 +195,7 @@ def load_pool(
 
 
 def stored_vectors(
-    store: PaperStore, generation: str, paper_ids: Iterable[str]
+    store: SearchStore, generation: str, paper_ids: Iterable[str]
 ) -> dict[str, bytes]:
     """The stored embeddings of papers (those without one are absent)."""
     found: dict[str, bytes] = {}

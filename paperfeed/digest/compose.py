@@ -16,11 +16,16 @@ from typing import Protocol
 import numpy as np
 
 from paperfeed.community.scoring import TrendingModel
-from paperfeed.digest.candidates import CandidatePool, FloatArray, load_pool, stored_vectors
+from paperfeed.digest.candidates import (
+    CandidatePool,
+    FloatArray,
+    PoolStore,
+    load_pool,
+    stored_vectors,
+)
 from paperfeed.digest.ranking import Profile, Ranker
 from paperfeed.digest.schedule import SETTLE, Window, digest_window, due_period
 from paperfeed.digest.topics import EmbedTexts, topic_vectors
-from paperfeed.store.base import PaperStore
 from paperfeed.store.outbox import OutboxStore
 from paperfeed.store.subscriptions import (
     DigestPlan,
@@ -75,7 +80,7 @@ class Composer:
 
     def __init__(
         self,
-        store: PaperStore,
+        store: PoolStore,
         pool: CandidatePool,
         *,
         catchup_papers: int,
@@ -94,7 +99,7 @@ class Composer:
     @classmethod
     def for_window(
         cls,
-        store: PaperStore,
+        store: PoolStore,
         start: datetime,
         end: datetime,
         *,

@@ -27,6 +27,7 @@ from paperfeed.digest.links import DigestLinks
 from paperfeed.mail import MessageKey, OutgoingMessage
 from paperfeed.store.base import StoredPaper
 from paperfeed.store.subscriptions import DigestPlan
+from paperfeed.summaries.shown import shown_summary
 
 TEMPLATES = Path(__file__).parent / "templates"
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])")
@@ -77,6 +78,10 @@ class PaperCard:
     arxiv_url: str
     pdf_url: str
     code_url: str | None
+    tldr: str | None = None
+    tldr_label: str = ""
+    """Whose the TL;DR is: Hugging Face's AI summary or paperfeed's own."""
+    keywords: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +164,7 @@ class DigestRenderer:
     def card(self, paper: StoredPaper) -> PaperCard:
         found = self._cards.get(paper.paper.id)
         if found is None:
+            summary = shown_summary(paper)
             found = PaperCard(
                 title=" ".join(paper.title_text.split()),
                 authors=authors_line(paper),
@@ -167,6 +173,9 @@ class DigestRenderer:
                 arxiv_url=paper.paper.abs_url,
                 pdf_url=paper.paper.pdf_url,
                 code_url=code_url(paper),
+                tldr=summary.tldr,
+                tldr_label="Hugging Face" if summary.tldr_source == "huggingface" else "TL;DR",
+                keywords=summary.keywords,
             )
             self._cards[paper.paper.id] = found
         return found

@@ -24,9 +24,10 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from paperfeed.config import Settings
-from paperfeed.digest.candidates import FloatArray
+from paperfeed.digest.candidates import FloatArray, PoolStore
 from paperfeed.digest.compose import Composer, DueDigest, due_digests
 from paperfeed.digest.queue import DigestQueuer, QueueReport
 from paperfeed.digest.schedule import SETTLE
@@ -34,13 +35,20 @@ from paperfeed.digest.settings import DigestSettings
 from paperfeed.digest.topics import EmbedTexts, topic_vectors
 from paperfeed.mail import SendReport, open_transport, send_pending
 from paperfeed.store import open_store
-from paperfeed.store.base import PaperStore
+from paperfeed.store.outbox import OutboxStore
 
 log = logging.getLogger("paperfeed.digest")
 RUN_LEASE = "digest-run"
 LEASE_SECONDS = 600.0
 BATCH = 500
 PARALLEL_FROM = 4 * BATCH  # fewer due digests are composed in this process
+
+
+class DigestRunStore(PoolStore, OutboxStore, Protocol):
+    """What a digest run uses: composing's reads, the plans, the outbox and its lease,
+    and the store's URL for worker processes to open their own."""
+
+    url: str
 
 
 @dataclass(slots=True)
@@ -146,7 +154,7 @@ def plan_and_queue(
     return report
 
 
-def _prepare_topics(store: PaperStore, due: Sequence[DueDigest], embed: EmbedTexts | None) -> None:
+def _prepare_topics(store: PoolStore, due: Sequence[DueDigest], embed: EmbedTexts | None) -> None:
     """Embed (and keep) every topic of the run not embedded before, once."""
     generation = store.active_generation()
     if generation is None or embed is None:
@@ -185,7 +193,7 @@ def _batches(due: Sequence[DueDigest]) -> Iterator[list[DueDigest]]:
 
 
 def _compose_all(
-    store: PaperStore,
+    store: DigestRunStore,
     settings: DigestSettings,
     secret_key: str,
     due: Sequence[DueDigest],
@@ -218,7 +226,7 @@ def _compose_all(
 
 
 def run_digests(
-    store: PaperStore,
+    store: DigestRunStore,
     settings: DigestSettings,
     secret_key: str,
     *,

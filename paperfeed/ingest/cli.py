@@ -2,8 +2,8 @@
 
 Each command exits 0 when something new or changed arrived and 3 when nothing did, so
 cron can skip the work that follows an empty run. After every run the derived work
-catches up from the store's own state (keyword index, Hugging Face signals, vectors),
-including what an earlier, killed run left.
+catches up from the store's own state (TL;DRs and keywords, keyword index, Hugging Face
+signals, vectors), including what an earlier, killed run left.
 """
 
 from __future__ import annotations
@@ -96,7 +96,8 @@ def _run_source(source: Source, *, restart: bool, as_json: bool) -> None:
     _report(report, as_json)
     if not report.changed and derived.did_work:
         click.echo(
-            f"finished what an earlier run left: {derived.keyword_changes:,} keyword changes,"
+            f"finished what an earlier run left: {derived.summarized:,} papers summarised,"
+            f" {derived.keyword_changes:,} keyword changes,"
             f" {derived.hf_rows:,} Hugging Face rows, {derived.embedded:,} papers embedded",
             err=True,
         )

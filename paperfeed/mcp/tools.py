@@ -23,6 +23,7 @@ from paperfeed.errors import PaperfeedError
 from paperfeed.papers.ids import InvalidArxivId, parse_arxiv_id
 from paperfeed.store.base import PaperStore, StoredPaper
 from paperfeed.store.community import WINDOWS, Window
+from paperfeed.summaries.shown import shown_summary
 from paperfeed.web.params import BadRequest, Period, day_period, month_period, week_period
 from paperfeed.web.routes.listing import latest_period, list_period, trending
 from paperfeed.web.search_port import SearchServiceLike, search_filters
@@ -123,16 +124,10 @@ class Citation(BaseModel):
 
 
 def paper_summary(stored: StoredPaper) -> tuple[str | None, str | None, list[str]]:
-    """The TL;DR, who wrote it, and keywords: paperfeed's own when the store has them,
-    else Hugging Face's."""
-    own_tldr = getattr(stored, "tldr", None)
-    own_keywords = list(getattr(stored, "keywords", None) or ())
-    hf = stored.paper.hf
-    if own_tldr:
-        return str(own_tldr), "paperfeed", own_keywords
-    if hf and hf.ai_summary:
-        return hf.ai_summary, "huggingface", own_keywords or list(hf.ai_keywords)
-    return None, None, own_keywords or (list(hf.ai_keywords) if hf else [])
+    """The TL;DR, whose it is, and keywords, as pages show them: Hugging Face's where it
+    wrote them, else paperfeed's own."""
+    shown = shown_summary(stored)
+    return shown.tldr, shown.tldr_source, list(shown.keywords)
 
 
 def _card(stored: StoredPaper, score: float | None = None) -> PaperCard:

@@ -16,6 +16,7 @@ import orjson
 
 from paperfeed.cli_context import PaperfeedCommand, PaperfeedGroup, app_context, db_option
 from paperfeed.search.service import MODES, SearchFilters, SearchHit, SearchService
+from paperfeed.store.summaries import SummaryStore
 
 
 @contextmanager
@@ -156,14 +157,28 @@ def _progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
 @index_group.command("update")
 @db_option
 def index_update() -> None:
-    """Catch the keyword index up, then embed and index the papers that have no vector."""
+    """Catch the keyword index up, bring the papers' TL;DRs and keywords up to date, then
+    embed and index the papers that have no vector."""
     with _service() as service:
         with _progress_bar("keyword index") as progress:
             service.update_keyword_index(progress=progress)
+        _update_summaries(app_context().store())
         with _progress_bar("embedding") as progress:
             count = service.index_papers(progress=progress)
         generation = service.target_generation
     click.echo(f"{generation}: embedded {count:,} paper(s)")
+
+
+def _update_summaries(store: SummaryStore) -> None:
+    """Summarise the papers without a current TL;DR and keywords (on every core when
+    there are many: papers stored before summaries existed, or a new model)."""
+    from paperfeed.summaries import MODEL_VERSION
+    from paperfeed.summaries.refresh import summarize_pending
+
+    total = store.count_papers_to_summarize(MODEL_VERSION)
+    with _progress_bar("summaries") as progress:
+        count = summarize_pending(store, progress=lambda done: progress(done, total))
+    click.echo(f"{MODEL_VERSION}: summarised {count:,} paper(s)")
 
 
 @index_group.command("rebuild")
@@ -206,13 +221,10 @@ def index_status(as_json: bool) -> None:
             )
         target = service.target_generation
         root = str(service.index_root)
+        state = service.keywords.state()
         keyword = None
-        if not store.searches_keywords():
-            index = service.keyword_index()
-            keyword = {
-                "papers": index.document_total(),
-                "pending_changes": max(0, store.latest_keyword_change() - index.applied_seq),
-            }
+        if state is not None:
+            keyword = {"papers": state.papers, "pending_changes": state.pending_changes}
     if as_json:
         click.echo(
             orjson.dumps(

@@ -21,11 +21,14 @@ def is_term_list(text: str) -> bool:
     return bool(words) and not any(w in STOPWORDS for w in words)
 
 
-def has_every_word(text: str, paper: StoredPaper) -> bool:
-    """Whether every word of ``text`` is in ``paper``'s title, authors or abstract (up to
-    the light stemming highlighting uses)."""
+def share_of_words_held(text: str, paper: StoredPaper) -> float:
+    """The share of the distinct words of ``text`` that ``paper``'s title, authors or
+    abstract contain (up to the light stemming highlighting uses); 0 for no words."""
+    words = set(words_of(text))
+    if not words:
+        return 0.0
     written = " ".join((paper.title_text, paper.authors_text, paper.abstract_text))
-    return all(Matcher([word]).spans(written) for word in set(words_of(text)))
+    return sum(1 for word in words if Matcher([word]).spans(written)) / len(words)
 
 
 def score_fusion(

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from paperfeed.config import Settings
 from paperfeed.search.generations import Progress
 from paperfeed.search.service import SearchService
-from paperfeed.store.base import PaperStore
+from paperfeed.store.base import SearchableStore
 
 
 def index_after_ingest(
-    store: PaperStore,
+    store: SearchableStore,
     settings: Settings,
     paper_ids: Sequence[str] | None = None,
     *,

@@ -30,12 +30,12 @@ import tantivy
 
 from paperfeed.search.index_files import switch_current
 from paperfeed.store.search import (
+    KeywordChangeLog,
     KeywordDocument,
     KeywordMatch,
     KeywordQuery,
     Phrase,
     SearchScope,
-    SearchStore,
 )
 
 Progress = Callable[[int, int], None]
@@ -206,7 +206,7 @@ class KeywordIndex:
     lock only guards which version is open and how far it is known to be.
     """
 
-    def __init__(self, store: SearchStore, root: Path) -> None:
+    def __init__(self, store: KeywordChangeLog, root: Path) -> None:
         self.store = store
         self.root = root
         self._index: tantivy.Index | None = None
@@ -437,7 +437,7 @@ class KeywordIndex:
             background.join(timeout=30)
 
 
-def _apply(store: SearchStore, writer: tantivy.IndexWriter, paper_ids: Sequence[str]) -> None:
+def _apply(store: KeywordChangeLog, writer: tantivy.IndexWriter, paper_ids: Sequence[str]) -> None:
     """Replace each paper's document with the store's (or drop it: deleted)."""
     unique = list(dict.fromkeys(paper_ids))
     documents = store.keyword_documents(unique)

@@ -1,14 +1,14 @@
 """``SearchService``: keyword, semantic and hybrid search, pins, fallbacks, similar papers.
 
-Keyword results come from the store's full-text index (PostgreSQL) or the keyword index
-beside it (SQLite); semantic results from the active embedding generation's vector
-index; hybrid fuses both by score, every candidate with its own cosine similarity.
+Keyword results come from the keyword backend chosen for the store (PostgreSQL's
+full-text search, or the keyword index beside SQLite); semantic results from the active
+embedding generation's vector index; hybrid fuses both by score, every candidate with
+its own cosine similarity.
 A failing or slow embedder degrades a search to keyword results, and says so.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -23,24 +23,21 @@ from paperfeed.config import Settings
 from paperfeed.embedding import Embedder, Vectors, load_embedder
 from paperfeed.errors import PaperfeedError
 from paperfeed.papers.ids import InvalidArxivId, parse_arxiv_id
-from paperfeed.search.fusion import has_every_word, is_term_list, score_fusion
-from paperfeed.search.generations import GenerationIndex, Progress, embed_missing
+from paperfeed.search.fusion import is_term_list, score_fusion, share_of_words_held
+from paperfeed.search.generations import Progress, embed_missing
 from paperfeed.search.highlight import Highlighted, Matcher, highlight, snippet
-from paperfeed.search.index_files import read_manifest
 from paperfeed.search.keyword import STOPWORDS, DocumentFrequencies, build_keyword_query
-from paperfeed.search.keyword_index import KeywordIndex
+from paperfeed.search.keyword_backend import keyword_backend
 from paperfeed.search.pins import Pin, arxiv_reference, doi_reference, normalize_title
 from paperfeed.search.query import ParsedQuery, parse_query
 from paperfeed.search.query_embedding import EmbeddingUnavailable, QueryEmbedder
-from paperfeed.store.base import PaperStore, StoredPaper
+from paperfeed.search.vector_backend import vector_backend
+from paperfeed.store.base import SearchableStore, StoredPaper
 from paperfeed.store.search import SearchScope
 
 Mode = Literal["keyword", "semantic", "hybrid"]
 MODES: tuple[Mode, ...] = ("keyword", "semantic", "hybrid")
-EXACT_SEARCH_LIMIT = 20_000  # filtered semantic search scans at most this many vectors
-_OVERFETCH = 4
 _TITLE_PIN_DEPTH = 10  # an exact title pins its paper when it ranks this high
-EMBEDDED_MAX_TERMS = 64  # free words of one query the embedded keyword index ranks by
 
 
 class SearchError(PaperfeedError):
@@ -92,7 +89,7 @@ class SearchResults:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def index_root(store: PaperStore, settings: Settings) -> Path:
+def index_root(store: SearchableStore, settings: Settings) -> Path:
     """Where the keyword and vector indexes live: the setting, else next to the SQLite
     file."""
     configured = str(settings.get("search_index_dir") or "")
@@ -122,6 +119,11 @@ def _scope(parsed: ParsedQuery, filters: SearchFilters) -> SearchScope:
     )
 
 
+# A list of terms counts as found together when the best keyword match holds this share
+# of its words: all of three or four, all but one of five to nine (decision 0003).
+TERM_LIST_HELD_SHARE = 0.8
+
+
 class _Clock:
     def __init__(self) -> None:
         self.start = time.perf_counter()
@@ -142,50 +144,29 @@ class SearchService:
     """The one entry point for searching papers; safe to share between threads."""
 
     def __init__(
-        self, store: PaperStore, settings: Settings, *, embedder: Embedder | None = None
+        self, store: SearchableStore, settings: Settings, *, embedder: Embedder | None = None
     ) -> None:
         self.store = store
         self.settings = settings
         self.index_root = index_root(store, settings)
         self._given = embedder
-        self._keyword_index: KeywordIndex | None = None
-        self._keyword_lock = threading.Lock()
-        if store.searches_keywords():
-            self._frequencies = DocumentFrequencies(
-                store.keyword_document_frequencies, store.keyword_document_total
-            )
-        else:
-            self._frequencies = DocumentFrequencies(
-                lambda words: self.keyword_index().document_frequencies(words),
-                lambda: self.keyword_index().document_total(),
-            )
-        self._indexes: dict[str, GenerationIndex] = {}
+        self.keywords = keyword_backend(store, settings, self.index_root / "keyword")
+        self._frequencies = DocumentFrequencies(
+            self.keywords.document_frequencies, self.keywords.document_total
+        )
+        self.vectors = vector_backend(store, self.index_root)
         self._query_embedders: dict[str, QueryEmbedder] = {}
         self._workers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="paperfeed-search")
 
-    # -- the keyword index beside the store (engines without their own) --------------
-
-    def keyword_index(self) -> KeywordIndex:
-        """The keyword index in files beside the store (for engines that keep none)."""
-        with self._keyword_lock:
-            if self._keyword_index is None:
-                self._keyword_index = KeywordIndex(self.store, self.index_root / "keyword")
-            return self._keyword_index
+    # -- the keyword backend ----------------------------------------------------------
 
     def update_keyword_index(self, *, progress: Progress | None = None) -> int:
-        """Apply the store's pending keyword changes now; returns how many. An engine
-        that ranks keyword queries itself refreshes its word counts if they are stale
-        (returns how many words it wrote)."""
-        if self.store.searches_keywords():
-            return self.store.refresh_keyword_statistics()
-        return self.keyword_index().refresh(progress)
+        """Bring keyword search up to date now (see ``KeywordBackend.update``)."""
+        return self.keywords.update(progress)
 
     def rebuild_keyword_index(self, *, progress: Progress | None = None) -> int:
-        """Build the keyword index from every paper; returns how many it holds (an
-        engine that ranks keyword queries itself: refresh its word counts now)."""
-        if self.store.searches_keywords():
-            return self.store.refresh_keyword_statistics(force=True)
-        return self.keyword_index().rebuild(progress)
+        """Rebuild keyword search from every paper (see ``KeywordBackend.rebuild``)."""
+        return self.keywords.rebuild(progress)
 
     # -- generations ------------------------------------------------------------------
 
@@ -207,16 +188,6 @@ class SearchService:
             self._query_embedders[name] = QueryEmbedder(lambda: self._load_embedder(name))
         return self._query_embedders[name]
 
-    def generation_index(self, generation: str) -> GenerationIndex:
-        if generation not in self._indexes:
-            dim = next((g.dim for g in self.store.generations() if g.name == generation), None)
-            if dim is None:
-                raise SearchError(f"no embeddings for generation {generation!r}")
-            self._indexes[generation] = GenerationIndex(
-                self.store, self.index_root, generation, dim
-            )
-        return self._indexes[generation]
-
     def prepare(self) -> Readiness:
         """Load now what the first search would wait for: the keyword index, and the
         active generation's model (warmed by one embedding) and vector index.
@@ -226,16 +197,14 @@ class SearchService:
         with keyword results and ``reason`` says why.
         """
         start = time.perf_counter()
-        if not self.store.searches_keywords():
-            self.keyword_index().document_total()  # opens it and catches up
+        self.keywords.prepare()
         generation = self.store.active_generation()
         if generation is None:
             reason = "no semantic index yet (run `paperfeed index update`)"
             return Readiness(None, time.perf_counter() - start, reason)
         try:
             self._query_embedder(generation).load().embed_query("warm up")
-            if not self.store.searches_vectors():
-                self.generation_index(generation).get()
+            self.vectors.prepare(generation)
         except EmbeddingUnavailable as exc:
             return Readiness(None, time.perf_counter() - start, str(exc))
         except Exception as exc:  # a broken model or index: searches fall back, saying why
@@ -312,19 +281,13 @@ class SearchService:
     ) -> tuple[list[tuple[str, float]], float]:
         """Keyword candidates, best first, and the milliseconds they took."""
         start = time.perf_counter()
-        if self.store.searches_keywords():
-            max_terms = int(self.settings.get("search_max_keyword_terms"))
-            max_share = float(self.settings.get("search_max_term_share"))
-            search = self.store.keyword_search
-        else:
-            # The embedded index's cost barely grows with the number of words, so every
-            # word counts (better ranking); the cap only bounds a pasted abstract.
-            max_terms, max_share = EMBEDDED_MAX_TERMS, 1.0
-            search = self.keyword_index().search
         query = build_keyword_query(
-            parsed, self._frequencies, max_terms=max_terms, max_document_share=max_share
+            parsed,
+            self._frequencies,
+            max_terms=self.keywords.max_terms,
+            max_document_share=self.keywords.max_document_share,
         )
-        found = search(query, scope, limit=depth)
+        found = self.keywords.search(query, scope, limit=depth)
         return [(m.paper_id, m.score) for m in found], (time.perf_counter() - start) * 1000
 
     def embed_query(self, text: str) -> tuple[str, Vectors]:
@@ -347,7 +310,7 @@ class SearchService:
         clock.lap("embed")
         try:
             found = self.nearest(generation, vector, scope, depth)
-        except (SearchError, ImportError, OSError) as exc:
+        except (PaperfeedError, ImportError, OSError) as exc:
             raise EmbeddingUnavailable(f"the semantic index is unavailable: {exc}") from exc
         clock.lap("semantic")
         return found, (generation, vector)
@@ -361,41 +324,15 @@ class SearchService:
         *,
         exclude: Sequence[str] = (),
     ) -> list[tuple[str, float]]:
-        """Nearest papers to ``vector`` within ``scope``: over-fetch and filter, or search
-        exactly over the papers in scope when the filter is selective.
-
-        An engine with its own vector index (pgvector) answers in SQL instead, so every
-        process shares one index and none keeps files."""
-        blob = np.ascontiguousarray(vector, dtype="<f4").tobytes()
-        in_store = self.store.nearest_papers(generation, blob, scope, limit=depth, exclude=exclude)
-        if in_store is not None:
-            return in_store
-        index = self.generation_index(generation).get()
-        if scope.is_empty:
-            return index.search(vector, depth, exclude=exclude)
-        candidates = index.search(vector, depth * _OVERFETCH, exclude=exclude)
-        allowed = self.store.papers_in_scope([p for p, _ in candidates], scope)
-        kept = [c for c in candidates if c[0] in allowed]
-        if len(kept) >= depth or len(candidates) < depth * _OVERFETCH:
-            return kept[:depth]
-        subset = self.store.paper_ids_in_scope(scope, limit=EXACT_SEARCH_LIMIT + 1)
-        if len(subset) > EXACT_SEARCH_LIMIT:
-            return kept[:depth]
-        excluded = set(exclude)
-        return index.search_subset(vector, [p for p in subset if p not in excluded], depth)
+        """Nearest papers to ``vector`` within ``scope`` (see ``VectorBackend.nearest``)."""
+        return self.vectors.nearest(generation, vector, scope, depth, exclude=exclude)
 
     def similarities(
         self, generation: str, vector: Vectors, paper_ids: Sequence[str]
     ) -> dict[str, float]:
         """Exact cosine of ``vector`` with the stored vector of each of ``paper_ids``
         that has one."""
-        if not paper_ids:
-            return {}
-        blob = np.ascontiguousarray(vector, dtype="<f4").tobytes()
-        in_store = self.store.paper_similarities(generation, blob, paper_ids)
-        if in_store is not None:
-            return in_store
-        return self.generation_index(generation).get().similarities(vector, paper_ids)
+        return self.vectors.similarities(generation, vector, paper_ids)
 
     def keyword_weight(
         self,
@@ -405,10 +342,10 @@ class SearchService:
     ) -> float:
         """The keyword score's weight in hybrid search for ``parsed``, whose keyword
         candidates are ``keyword``: higher when the query is a list of terms and the best
-        keyword match has every one of them, the case where a reader wants exactly the
-        papers with the words they typed (decision 0003). A list of terms that no paper
-        holds together ("symmetry-aware deep nets") still leans on meaning.
-        ``loaded`` collects the paper read, for the page."""
+        keyword match holds nearly all of them, where a reader wants the papers with the
+        words they typed (decision 0003). A list of terms no paper holds together
+        ("symmetry-aware deep nets") still leans on meaning. ``loaded`` collects the
+        paper read, for the page."""
         prose = float(self.settings.get("search_keyword_weight"))
         if not keyword or not is_term_list(parsed.text):
             return prose
@@ -417,7 +354,7 @@ class SearchService:
         if best not in papers:
             papers.update(self.store.get_papers([best]))
         paper = papers.get(best)
-        if paper is None or not has_every_word(parsed.text, paper):
+        if paper is None or share_of_words_held(parsed.text, paper) < TERM_LIST_HELD_SHARE:
             return prose
         return float(self.settings.get("search_term_list_keyword_weight"))
 
@@ -564,8 +501,7 @@ class SearchService:
         """
         embedder = self._load_embedder(self.target_generation)
         count = embed_missing(self.store, embedder, paper_ids, progress=progress)
-        if not self.store.searches_vectors():
-            self.generation_index(embedder.name).refresh()
+        self.vectors.refresh(embedder.name)
         self._activate_if_complete(embedder.name)
         return count
 
@@ -580,17 +516,13 @@ class SearchService:
             return True
         if self.store.active_generation() != generation:
             return True
-        if self.store.searches_vectors():
-            return False
-        manifest = read_manifest(self.index_root, generation)
-        return manifest is None or manifest.max_seq < self.store.latest_embedding_seq(generation)
+        return self.vectors.behind(generation)
 
     def rebuild_index(self, *, progress: Progress | None = None) -> int:
         """Embed what is missing, then rebuild the vector index from the store."""
         embedder = self._load_embedder(self.target_generation)
         count = embed_missing(self.store, embedder, progress=progress)
-        if not self.store.searches_vectors():
-            self.generation_index(embedder.name).rebuild(progress)
+        self.vectors.rebuild(embedder.name, progress)
         self._activate_if_complete(embedder.name)
         return count
 
@@ -602,8 +534,7 @@ class SearchService:
 
     def close(self) -> None:
         self._workers.shutdown(wait=False)
-        if self._keyword_index is not None:
-            self._keyword_index.close()
+        self.keywords.close()
         for embedder in self._query_embedders.values():
             embedder.close()
 

@@ -21,6 +21,7 @@ from paperfeed.store.outbox import OutboxStore
 from paperfeed.store.personal import PersonalStore
 from paperfeed.store.search import SearchStore
 from paperfeed.store.subscriptions import SubscriptionStore
+from paperfeed.store.summaries import SummaryStore
 from paperfeed.store.trending import TrendingStore
 
 
@@ -68,6 +69,10 @@ class StoredPaper:
     first_seen_at: datetime
     updated_at: datetime
     sources: tuple[SourceRecord, ...] = ()
+    tldr: str | None = None
+    """paperfeed's own one-sentence summary (``paperfeed.summaries``), once computed."""
+    keywords: tuple[str, ...] = ()
+    """paperfeed's own keywords, computed with the TL;DR."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +194,10 @@ class PaperRecords(Protocol):
         """Counts for monitoring: papers, per source, per primary category."""
 
 
+class SearchableStore(PaperRecords, SearchStore, Protocol):
+    """What search reads: the papers, and the store's part in search."""
+
+
 class PaperStore(
     PaperRecords,
     SearchStore,
@@ -197,6 +206,7 @@ class PaperStore(
     CommunityStore,
     TrendingStore,
     PersonalStore,
+    SummaryStore,
     ABC,
 ):
     """The whole store: every capability's part, migrations and connections. Callers

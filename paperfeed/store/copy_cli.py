@@ -15,7 +15,7 @@ import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 import click
 
@@ -181,10 +181,11 @@ class Database:
                     (sequence,),
                 )
         self._pg.commit()
-        build = getattr(self.store, "build_vector_indexes", None)
-        if build is not None:
-            build()
-        self.store.refresh_keyword_statistics()  # word counts of a large collection
+        from paperfeed.store.postgres.store import PostgresPaperStore
+
+        target = cast(PostgresPaperStore, self.store)
+        target.build_vector_indexes()
+        target.refresh_keyword_statistics()  # word counts of a large collection
 
     def close(self) -> None:
         if self.postgres:

@@ -16,6 +16,7 @@ from email.utils import format_datetime
 
 from paperfeed.papers.clean import MAX_ABSTRACT_CHARS, cut_text
 from paperfeed.store.base import StoredPaper
+from paperfeed.summaries.shown import shown_summary
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 DC_NS = "http://purl.org/dc/elements/1.1/"
@@ -62,6 +63,17 @@ def _abstract(stored: StoredPaper) -> str:
     return cut_text(stored.abstract_text, MAX_ABSTRACT_CHARS)
 
 
+def _description(stored: StoredPaper) -> str:
+    """The TL;DR (labelled: Hugging Face's or paperfeed's) and keywords, then the abstract."""
+    summary = shown_summary(stored)
+    lines = []
+    if summary.tldr:
+        lines.append(f"{summary.tldr_label}: {summary.tldr}")
+    if summary.keywords:
+        lines.append("Keywords: " + ", ".join(summary.keywords))
+    return "\n".join(lines) + ("\n\n" if lines else "") + _abstract(stored)
+
+
 def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
     element = ET.SubElement(parent, tag, {k: xml_text(v) for k, v in attrs.items()})
     if text is not None:
@@ -91,7 +103,7 @@ def rss(info: FeedInfo, papers: Sequence[StoredPaper]) -> bytes:
         _sub(item, "link", f"{info.site_url}/papers/{paper.id}")
         _sub(item, "guid", paper.abs_url, isPermaLink="true")
         _sub(item, "pubDate", format_datetime(_when(stored)))
-        _sub(item, "description", _abstract(stored))
+        _sub(item, "description", _description(stored))
         if stored.authors_text:
             _sub(item, f"{{{DC_NS}}}creator", stored.authors_text)
         for category in paper.categories:
@@ -127,5 +139,5 @@ def atom(info: FeedInfo, papers: Sequence[StoredPaper]) -> bytes:
             _sub(_sub(entry, "author"), "name", name)
         for category in paper.categories:
             _sub(entry, "category", term=category)
-        _sub(entry, "summary", _abstract(stored), type="text")
+        _sub(entry, "summary", _description(stored), type="text")
     return _xml(root)

@@ -9,6 +9,7 @@ from paperfeed.papers.clean import MAX_ABSTRACT_CHARS, cut_text
 from paperfeed.papers.codelinks import repo_url
 from paperfeed.papers.latex import latex_to_text
 from paperfeed.store.base import StoredPaper
+from paperfeed.summaries.shown import ShownSummary, keyword_search_url, shown_summary
 
 NEW_FOR = timedelta(hours=24)
 SHORT_ABSTRACT = 320
@@ -37,6 +38,8 @@ class PaperView:
     num_comments: int | None
     ai_summary: str | None
     ai_keywords: tuple[str, ...]
+    summary: ShownSummary
+    """The TL;DR and keywords shown (Hugging Face's where it wrote them, else ours)."""
     comments: str | None
     journal_ref: str | None
     doi: str | None
@@ -49,6 +52,11 @@ class PaperView:
     @property
     def code_url(self) -> str | None:
         return self.code_urls[0] if self.code_urls else None
+
+    @property
+    def keyword_links(self) -> tuple[tuple[str, str], ...]:
+        """Each shown keyword with the URL of a keyword search for it."""
+        return tuple((k, keyword_search_url(k)) for k in self.summary.keywords)
 
 
 def short_text(text: str, limit: int = SHORT_ABSTRACT) -> str:
@@ -102,6 +110,7 @@ def paper_view(stored: StoredPaper, now: datetime | None = None) -> PaperView:
         num_comments=hf.num_comments if hf else None,
         ai_summary=hf.ai_summary if hf else None,
         ai_keywords=hf.ai_keywords if hf else (),
+        summary=shown_summary(stored),
         comments=paper.comments,
         journal_ref=paper.journal_ref,
         doi=paper.doi,

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+from markupsafe import escape
 from starlette.testclient import TestClient
 
 from paperfeed.community.scoring import TrendingModel
@@ -365,6 +366,9 @@ def test_submitting_a_new_paper_fetches_it_from_arxiv(
         page = client.get("/papers/1707.08567").text
     assert re.search(r"Submitted by <bdi[^>]*>ada</bdi>&nbsp;<span[^>]*>#\d+</span>", page)
     assert trending_rows(papers_store, ["1707.08567"], model)["1707.08567"].upvotes == 1
+    # Summarised as it was stored: its page shows a TL;DR at once, before any derived pass.
+    stored = papers_store.get_paper("1707.08567")
+    assert stored is not None and stored.tldr and escape(stored.tldr) in page
 
 
 def test_old_papers_cannot_be_submitted(

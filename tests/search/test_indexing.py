@@ -12,6 +12,7 @@ from paperfeed.embedding import Embedder
 from paperfeed.ingest import run_ingest
 from paperfeed.search import SearchService, index_after_ingest
 from paperfeed.search.index_files import generation_folder, read_manifest
+from paperfeed.search.vector_backend import EmbeddedVectors
 from paperfeed.sources.jsonl import JSONLSource
 from paperfeed.store import PaperStore
 from tests.search.conftest import DEMO_CORPUS, search_settings
@@ -77,7 +78,8 @@ def test_new_papers_reach_a_loaded_index(
     writer.index_papers(papers[-1:])
     assert store.active_generation() == embedder.name
     vector = np.frombuffer(store.get_embedding(embedder.name, papers[-1]) or b"", dtype="<f4")
-    index = reader.generation_index(embedder.name).get()
+    assert isinstance(reader.vectors, EmbeddedVectors)  # SQLite keeps its index in files
+    index = reader.vectors.generation_index(embedder.name).get()
     assert papers[-1] in index and len(index) == len(papers)
     assert index.search(vector, 1)[0][0] == papers[-1]
 

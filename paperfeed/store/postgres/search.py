@@ -1,4 +1,5 @@
-"""PostgreSQL implementation of ``SearchStore``: tsvector + GIN, and pgvector HNSW.
+"""What only PostgreSQL does for search: keyword ranking over tsvector + GIN
+(``FullTextSearch``), and vectors in pgvector with HNSW indexes.
 
 Keyword queries are compiled from the ``KeywordQuery`` tree into ``tsquery`` text in
 which every word is a quoted lexeme made only of word characters, so no user text is
@@ -8,7 +9,9 @@ from the GIN index (``keyword_rank``).
 
 Vectors live in ``paper_embeddings`` (float32, the source of truth); each generation
 has a partial HNSW index over the vectors cast to ``halfvec``, so nearest-neighbour
-search happens in SQL and every web process shares one index.
+search happens in SQL and every web process shares one index. Generations and the
+vectors' reads and writes are the shared layer's (``store/tables/search.py``), with the
+binding, reading and index upkeep given here.
 """
 
 from __future__ import annotations
@@ -16,14 +19,15 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from psycopg import sql
 
-from paperfeed.store.base import StoreError
+from paperfeed.store.database import Transaction
+from paperfeed.store.dialect import POSTGRESQL
 from paperfeed.store.postgres.connection import Connection, PostgresPool
+from paperfeed.store.postgres.database import PostgresTransaction
 from paperfeed.store.postgres.keyword_frequencies import (
     TermFrequencies,
     count_papers,
@@ -39,15 +43,14 @@ from paperfeed.store.postgres.keyword_rank import (
 )
 from paperfeed.store.postgres.vectors import PgVector, from_vector_send
 from paperfeed.store.search import (
-    EmbeddingState,
-    Generation,
+    FullTextSearch,
     KeywordMatch,
     KeywordQuery,
     Phrase,
     SearchScope,
-    SearchStore,
-    StoredEmbedding,
+    VectorSearch,
 )
+from paperfeed.store.tables.search import SearchTables, scope_sql
 
 HNSW_M = 16
 HNSW_EF_CONSTRUCTION = 64
@@ -118,25 +121,6 @@ def _compiled(phrases: Iterable[Phrase], *, loose: bool = False) -> Iterator[str
             yield compiled
 
 
-def scope_sql(scope: SearchScope, alias: str = "p") -> tuple[str, list[Any]]:
-    """SQL conditions (joined with AND, or ``true``) for ``scope`` on the papers table."""
-    clauses: list[str] = []
-    params: list[Any] = []
-    if scope.category is not None:
-        clauses.append(f"{alias}.id IN (SELECT paper_id FROM paper_categories WHERE category = %s)")
-        params.append(scope.category)
-    if scope.since is not None:
-        clauses.append(f"coalesce({alias}.announced, {alias}.published) >= %s")
-        params.append(scope.since)
-    if scope.until is not None:
-        clauses.append(f"coalesce({alias}.announced, {alias}.published) <= %s")
-        params.append(scope.until)
-    if scope.author is not None:
-        clauses.append(f"strpos(lower({alias}.authors_text), %s) > 0")
-        params.append(scope.author.lower())
-    return (" AND ".join(clauses) or "true"), params
-
-
 def hnsw_index_name(generation: str) -> str:
     """A stable, valid identifier for a generation's HNSW index."""
     return (
@@ -148,14 +132,12 @@ def _halfvec(column: sql.Composable, dim: int) -> sql.Composed:
     return sql.SQL("({}::halfvec({}))").format(column, sql.Literal(dim))
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-class PostgresSearchStore(SearchStore):
-    """Mixed into ``PostgresPaperStore``; uses its pool (``self._pool``)."""
+class PostgresSearch(SearchTables, FullTextSearch, VectorSearch):
+    """Mixed into ``PostgresPaperStore``: its full-text keyword search, and the
+    pgvector side of the shared search tables; uses its pool (``self._pool``)."""
 
     _pool: PostgresPool
+    _VECTOR_COLUMN = "vector_send(vector)"
 
     # -- keyword index ----------------------------------------------------------------
 
@@ -173,7 +155,7 @@ class PostgresSearchStore(SearchStore):
             return []
         join, where, scope_params = "", "", list[Any]()
         if not scope.is_empty:
-            condition, scope_params = scope_sql(scope)
+            condition, scope_params = scope_sql(scope, POSTGRESQL, mark="%s")
             join, where = " JOIN papers p ON p.id = s.paper_id", f" AND {condition}"
         whole = compiled.whole()
         frequencies = self._term_frequencies()
@@ -228,70 +210,28 @@ class PostgresSearchStore(SearchStore):
         self._term_frequencies().forget()
         return written
 
-    def _scalar(self, statement: str, params: Sequence[Any] = ()) -> int:
-        row = self._pool.run(lambda conn: conn.execute(statement, params).fetchone())
-        return int(row["n"] or 0) if row else 0
-
-    def papers_in_scope(self, paper_ids: Iterable[str], scope: SearchScope) -> set[str]:
-        ids = list(paper_ids)
-        if scope.is_empty or not ids:
-            return set(ids)
-        where, params = scope_sql(scope)
-        rows = self._pool.run(
-            lambda conn: conn.execute(
-                f"SELECT p.id FROM papers p WHERE p.id = ANY(%s) AND {where}", [ids, *params]
-            ).fetchall()
-        )
-        return {row["id"] for row in rows}
-
-    def paper_ids_in_scope(self, scope: SearchScope, *, limit: int) -> list[str]:
-        where, params = scope_sql(scope)
-        rows = self._pool.run(
-            lambda conn: conn.execute(
-                f"SELECT p.id FROM papers p WHERE {where} LIMIT %s", [*params, limit]
-            ).fetchall()
-        )
-        return [row["id"] for row in rows]
-
     def find_papers_by_doi(self, doi: str) -> list[str]:
-        rows = self._pool.run(
-            lambda conn: conn.execute(
-                "SELECT id FROM papers WHERE doi IS NOT NULL AND lower(doi) = lower(%s)"
-                " ORDER BY id",
-                (doi,),
-            ).fetchall()
+        rows = self._db.all(
+            "SELECT id FROM papers WHERE doi IS NOT NULL AND lower(doi) = lower(?) ORDER BY id",
+            (doi,),
         )
         return [row["id"] for row in rows]
 
-    def texts_for_embedding(self, paper_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
-        ids = list(paper_ids)
-        rows = self._pool.run(
-            lambda conn: conn.execute(
-                "SELECT id, title_text, abstract_text FROM papers WHERE id = ANY(%s)", (ids,)
-            ).fetchall()
+    # -- vectors in pgvector ----------------------------------------------------------
+
+    def _vector_param(self, vector: bytes) -> Any:
+        return PgVector(vector)
+
+    def _stored_vector(self, value: Any) -> bytes:
+        return from_vector_send(value)
+
+    def _generation_added(self, tx: Transaction, name: str, dim: int) -> None:
+        create_vector_index(cast(PostgresTransaction, tx).conn, name, dim)
+
+    def _generation_removed(self, tx: Transaction, name: str) -> None:
+        cast(PostgresTransaction, tx).conn.execute(
+            sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(hnsw_index_name(name)))
         )
-        return {row["id"]: (row["title_text"], row["abstract_text"]) for row in rows}
-
-    # -- embeddings -------------------------------------------------------------------
-
-    def ensure_generation(self, name: str, dim: int) -> None:
-        def ensure(conn: Connection) -> None:
-            row = conn.execute(
-                "SELECT dim FROM embedding_generations WHERE name = %s", (name,)
-            ).fetchone()
-            if row is None:
-                conn.execute(
-                    "INSERT INTO embedding_generations (name, dim, created_at)"
-                    " VALUES (%s, %s, %s) ON CONFLICT (name) DO NOTHING",
-                    (name, dim, _now()),
-                )
-            elif row["dim"] != dim:
-                raise StoreError(
-                    f"embedding generation {name!r} has {row['dim']} dimensions, not {dim}"
-                )
-            create_vector_index(conn, name, dim)
-
-        self._pool.run(ensure, write=True)
 
     def build_vector_indexes(self) -> list[str]:
         """Create the HNSW index of every generation that lacks one (after a bulk load:
@@ -307,167 +247,7 @@ class PostgresSearchStore(SearchStore):
 
         return self._pool.run(build, write=True)
 
-    def generations(self) -> list[Generation]:
-        rows = self._pool.run(
-            lambda conn: conn.execute(
-                "SELECT g.name, g.dim, g.active, g.created_at, g.activated_at,"
-                " (SELECT count(*) FROM paper_embeddings e WHERE e.generation = g.name)"
-                " AS embedded FROM embedding_generations g ORDER BY g.created_at, g.name"
-            ).fetchall()
-        )
-        return [
-            Generation(
-                name=row["name"],
-                dim=row["dim"],
-                active=row["active"],
-                created_at=row["created_at"],
-                activated_at=row["activated_at"],
-                embedded=row["embedded"],
-            )
-            for row in rows
-        ]
-
-    def active_generation(self) -> str | None:
-        row = self._pool.run(
-            lambda conn: conn.execute(
-                "SELECT name FROM embedding_generations WHERE active"
-            ).fetchone()
-        )
-        return str(row["name"]) if row else None
-
-    def activate_generation(self, name: str) -> None:
-        def activate(conn: Connection) -> None:
-            if not conn.execute(
-                "SELECT 1 FROM embedding_generations WHERE name = %s", (name,)
-            ).fetchone():
-                raise StoreError(f"no embedding generation {name!r}")
-            conn.execute("UPDATE embedding_generations SET active = false WHERE active")
-            conn.execute(
-                "UPDATE embedding_generations SET active = true, activated_at = %s WHERE name = %s",
-                (_now(), name),
-            )
-
-        self._pool.run(activate, write=True)
-
-    def delete_generation(self, name: str) -> None:
-        def delete(conn: Connection) -> None:
-            row = conn.execute(
-                "SELECT active FROM embedding_generations WHERE name = %s", (name,)
-            ).fetchone()
-            if row is not None and row["active"]:
-                raise StoreError(f"embedding generation {name!r} is active; activate another first")
-            conn.execute(
-                sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(hnsw_index_name(name)))
-            )
-            conn.execute("DELETE FROM paper_embeddings WHERE generation = %s", (name,))
-            conn.execute("DELETE FROM embedding_generations WHERE name = %s", (name,))
-
-        self._pool.run(delete, write=True)
-
-    def papers_missing_embeddings(
-        self,
-        generation: str,
-        paper_ids: Sequence[str] | None = None,
-        *,
-        after: str = "",
-        limit: int,
-    ) -> list[str]:
-        missing = (
-            "NOT EXISTS (SELECT 1 FROM paper_embeddings e"
-            " WHERE e.generation = %s AND e.paper_id = p.id)"
-        )
-        if paper_ids is None:
-            statement = f"SELECT p.id FROM papers p WHERE p.id > %s AND {missing} ORDER BY p.id"
-            params: list[Any] = [after, generation]
-        else:
-            statement = (
-                f"SELECT p.id FROM papers p WHERE p.id = ANY(%s) AND p.id > %s AND {missing}"
-                " ORDER BY p.id"
-            )
-            params = [list(paper_ids), after, generation]
-        rows = self._pool.run(
-            lambda conn: conn.execute(statement + " LIMIT %s", [*params, limit]).fetchall()
-        )
-        return [row["id"] for row in rows]
-
-    def count_missing_embeddings(self, generation: str) -> int:
-        return self._scalar(
-            "SELECT count(*) AS n FROM papers p WHERE NOT EXISTS (SELECT 1 FROM"
-            " paper_embeddings e WHERE e.generation = %s AND e.paper_id = p.id)",
-            (generation,),
-        )
-
-    def put_embeddings(self, generation: str, vectors: Sequence[tuple[str, bytes]]) -> None:
-        if not vectors:
-            return
-        ids = [paper_id for paper_id, _ in vectors]
-
-        def put(conn: Connection) -> None:
-            # Delete then insert, so a replaced vector gets a new (higher) seq.
-            conn.execute(
-                "DELETE FROM paper_embeddings WHERE generation = %s AND paper_id = ANY(%s)",
-                (generation, ids),
-            )
-            with conn.cursor() as cur:
-                cur.executemany(
-                    "INSERT INTO paper_embeddings (generation, paper_id, vector)"
-                    " SELECT %s, %s, %b WHERE EXISTS (SELECT 1 FROM papers WHERE id = %s)",
-                    [(generation, pid, PgVector(blob), pid) for pid, blob in vectors],
-                )
-
-        self._pool.run(put, write=True)
-
-    def embedding_state(self, generation: str) -> EmbeddingState:
-        row = self._pool.run(
-            lambda conn: conn.execute(
-                "SELECT count(*) AS n, coalesce(max(seq), 0) AS seq FROM paper_embeddings"
-                " WHERE generation = %s",
-                (generation,),
-            ).fetchone()
-        )
-        return EmbeddingState(int(row["n"]), int(row["seq"])) if row else EmbeddingState(0, 0)
-
-    def latest_embedding_seq(self, generation: str) -> int:
-        return self._scalar(
-            "SELECT max(seq) AS n FROM paper_embeddings WHERE generation = %s", (generation,)
-        )
-
-    def iter_embeddings(
-        self, generation: str, *, after_seq: int = 0, batch_size: int = 5000
-    ) -> Iterator[list[StoredEmbedding]]:
-        statement = (
-            "SELECT seq, paper_id, vector_send(vector) AS vector FROM paper_embeddings"
-            " WHERE generation = %s AND seq > %s ORDER BY seq LIMIT %s"
-        )
-        while True:
-            rows = self._pool.run(
-                partial(_fetch_all, statement=statement, params=(generation, after_seq, batch_size))
-            )
-            if not rows:
-                return
-            yield [
-                StoredEmbedding(row["seq"], row["paper_id"], from_vector_send(row["vector"]))
-                for row in rows
-            ]
-            after_seq = rows[-1]["seq"]
-
-    def get_embedding(self, generation: str, paper_id: str) -> bytes | None:
-        row = self._pool.run(
-            lambda conn: conn.execute(
-                "SELECT vector_send(vector) AS vector FROM paper_embeddings"
-                " WHERE generation = %s AND paper_id = %s",
-                (generation, paper_id),
-            ).fetchone()
-        )
-        return from_vector_send(row["vector"]) if row else None
-
     # -- nearest neighbours in SQL ----------------------------------------------------
-
-    def searches_vectors(self) -> bool:
-        return True
-
-    def searches_keywords(self) -> bool:
-        return True
 
     def nearest_papers(
         self,
@@ -477,7 +257,7 @@ class PostgresSearchStore(SearchStore):
         *,
         limit: int,
         exclude: Sequence[str] = (),
-    ) -> list[tuple[str, float]] | None:
+    ) -> list[tuple[str, float]]:
         """HNSW search (iterative, so filters still fill ``limit``); exact search over
         the papers in scope when a selective filter leaves the graph walk short."""
         if limit <= 0:
@@ -501,7 +281,7 @@ class PostgresSearchStore(SearchStore):
 
     def paper_similarities(
         self, generation: str, vector: bytes, paper_ids: Sequence[str]
-    ) -> dict[str, float] | None:
+    ) -> dict[str, float]:
         """Computed as the HNSW search computes them (half precision), so a paper scores
         the same whichever way it was found."""
         if not paper_ids:
@@ -526,10 +306,6 @@ class PostgresSearchStore(SearchStore):
             return {r["paper_id"]: float(r["score"]) for r in rows}
 
         return self._pool.run(similarities)
-
-
-def _fetch_all(conn: Connection, *, statement: str, params: Sequence[Any]) -> list[dict[str, Any]]:
-    return conn.execute(statement, params).fetchall()
 
 
 def create_vector_index(conn: Connection, generation: str, dim: int) -> bool:
@@ -568,7 +344,7 @@ def _nearest(
     column = _halfvec(sql.SQL("e.vector"), dim) if use_index else sql.SQL("e.vector")
     target = _halfvec(sql.SQL("%b::vector"), dim) if use_index else sql.SQL("%b::vector")
     distance = sql.SQL("{} <=> {}").format(column, target)
-    condition, params = scope_sql(scope)
+    condition, params = scope_sql(scope, POSTGRESQL, mark="%s")
     join = "" if scope.is_empty else " JOIN papers p ON p.id = e.paper_id"
     statement = sql.SQL(
         "SELECT paper_id, 1 - distance AS score FROM (SELECT e.paper_id, {} AS distance"

@@ -25,13 +25,14 @@ from paperfeed.store.database import Transaction
 from paperfeed.store.postgres.connection import PostgresPool, lock_key
 from paperfeed.store.postgres.database import PostgresDatabase, PostgresTransaction
 from paperfeed.store.postgres.pgvector import require_pgvector
-from paperfeed.store.postgres.search import PostgresSearchStore
+from paperfeed.store.postgres.search import PostgresSearch
 from paperfeed.store.rows import authors_json, dumps
 from paperfeed.store.tables.community import CommunityTables
 from paperfeed.store.tables.outbox import OutboxTables
 from paperfeed.store.tables.papers import PaperTables
 from paperfeed.store.tables.personal import PersonalTables
 from paperfeed.store.tables.subscriptions import SubscriptionTables
+from paperfeed.store.tables.summaries import SummaryTables
 
 MIGRATION_LOCK = 0x6D696772  # "migr": one process migrates at a time
 _PAPER_COLUMNS = (
@@ -84,12 +85,13 @@ CLAIM_DUE = (
 
 
 class PostgresPaperStore(
-    PostgresSearchStore,
+    PostgresSearch,
     PaperTables,
     SubscriptionTables,
     OutboxTables,
     CommunityTables,
     PersonalTables,
+    SummaryTables,
     PaperStore,
 ):
     """Papers in PostgreSQL; see ``PaperStore`` for the contract of each method."""

@@ -29,13 +29,14 @@ from paperfeed.store.database import Transaction
 from paperfeed.store.rows import authors_json, dumps, iso
 from paperfeed.store.sqlite.connection import ConnectionPool, connect
 from paperfeed.store.sqlite.database import SQLiteDatabase
-from paperfeed.store.sqlite.search import SQLiteSearchStore
+from paperfeed.store.sqlite.search import SQLiteSearch
 from paperfeed.store.sqlite.sql import marks
 from paperfeed.store.tables.community import CommunityTables
 from paperfeed.store.tables.outbox import OutboxTables
 from paperfeed.store.tables.papers import PaperTables
 from paperfeed.store.tables.personal import PersonalTables
 from paperfeed.store.tables.subscriptions import SubscriptionTables
+from paperfeed.store.tables.summaries import SummaryTables
 
 _PAPER_COLUMNS = (
     "version",
@@ -109,12 +110,13 @@ CLAIM_DUE = (
 
 
 class SQLitePaperStore(
-    SQLiteSearchStore,
+    SQLiteSearch,
     PaperTables,
     SubscriptionTables,
     OutboxTables,
     CommunityTables,
     PersonalTables,
+    SummaryTables,
     PaperStore,
 ):
     """Papers in one SQLite file; see ``PaperStore`` for the contract of each method."""

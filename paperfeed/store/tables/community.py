@@ -4,6 +4,7 @@ the same transaction (``TrendingTables._apply_signals``), under the write lock."
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
@@ -58,19 +59,19 @@ def _repo_state(row: Row) -> RepoState:
     )
 
 
-class CommunityTables(TrendingTables):
+class CommunityTables(TrendingTables, ABC):
     """``CommunityStore`` in SQL both engines run (mixed into the store); its signals
     go to the ledger through ``TrendingTables``."""
 
     _db: Database
 
+    @abstractmethod
     def _insert_marks(
         self, tx: Transaction, kind: MarkKind, marks: Sequence[NewMark]
     ) -> list[tuple[Any, ...]]:
         """Insert a batch of marks in one statement, skipping repeats (stored, or
         earlier in the batch); ``(account_id, paper_id, created_at)`` of those added.
         The engine's bulk path."""
-        raise NotImplementedError
 
     # -- accounts and sessions ----------------------------------------------------------
 

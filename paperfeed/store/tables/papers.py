@@ -9,6 +9,7 @@ schema is newer than the code is refused before anything is applied.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
@@ -30,6 +31,7 @@ from paperfeed.store.database import Database, Row, Transaction
 from paperfeed.store.dialect import day, moment, stored_moment
 from paperfeed.store.migrations import MigrationScript, load_migrations
 from paperfeed.store.rows import hf_from_columns, paper_from_columns
+from paperfeed.store.tables.summaries import keywords_from_json
 from paperfeed.store.upsert import changed_since_last_time, freshest_by_id, plan_upsert
 
 _NEWEST_FIRST = "p.announced DESC NULLS LAST, p.first_seen_at DESC, p.id DESC"
@@ -57,7 +59,12 @@ def _where(where: PaperFilter) -> tuple[str, list[Any]]:
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 
-def _stored(row: Row, hf: Row | None, sources: Mapping[str, list[SourceRecord]]) -> StoredPaper:
+def _stored(
+    row: Row,
+    hf: Row | None,
+    sources: Mapping[str, list[SourceRecord]],
+    summary: Row | None = None,
+) -> StoredPaper:
     return StoredPaper(
         paper=paper_from_columns(row, hf_from_columns(hf) if hf is not None else None),
         title_text=row["title_text"],
@@ -66,10 +73,12 @@ def _stored(row: Row, hf: Row | None, sources: Mapping[str, list[SourceRecord]])
         first_seen_at=stored_moment(row["first_seen_at"]),
         updated_at=stored_moment(row["updated_at"]),
         sources=tuple(sources.get(row["id"], ())),
+        tldr=(summary["tldr"] or None) if summary is not None else None,
+        keywords=keywords_from_json(summary["keywords_json"]) if summary is not None else (),
     )
 
 
-class PaperTables:
+class PaperTables(ABC):
     """Papers, sources, checkpoints and migrations in SQL both engines run (mixed into
     the store, which supplies the engine's bulk write path and migration runner)."""
 
@@ -79,20 +88,20 @@ class PaperTables:
     _label: str
     """How errors name the database."""
 
+    @abstractmethod
     def _write_papers(
         self, tx: Transaction, hashed: list[tuple[Paper, str]], now: datetime, *, insert: bool
     ) -> None:
         """Insert (or update) papers with their categories and Hugging Face rows."""
-        raise NotImplementedError
 
-    def _lock_migrations(self, tx: Transaction) -> None:
+    def _lock_migrations(self, tx: Transaction) -> None:  # noqa: B027 - optional hook
         """Keep other processes from migrating while this transaction runs."""
 
+    @abstractmethod
     def _run_script(self, tx: Transaction, script: str) -> None:
         """Run one migration script (several statements, no parameters)."""
-        raise NotImplementedError
 
-    def _check_server(self, tx: Transaction) -> None:
+    def _check_server(self, tx: Transaction) -> None:  # noqa: B027 - optional hook
         """Raise ``StoreError`` if the server lacks what the schema needs, before any
         migration is applied (so a refusal leaves nothing half-migrated)."""
 
@@ -232,8 +241,16 @@ class PaperTables:
                     stored_moment(row["last_changed_at"]),
                 )
             )
+        summaries = {
+            row["paper_id"]: row
+            for row in tx.all(
+                "SELECT paper_id, tldr, keywords_json FROM paper_summaries"
+                f" WHERE {d.member('paper_id')}",
+                listed,
+            )
+        }
         return {
-            row["id"]: _stored(row, hf_rows.get(row["id"]), sources)
+            row["id"]: _stored(row, hf_rows.get(row["id"]), sources, summaries.get(row["id"]))
             for row in tx.all(f"SELECT * FROM papers WHERE {d.member('id')}", listed)
         }
 
