@@ -4,12 +4,15 @@ nothing on an empty day, a capped catch-up, one outbox message per period, resum
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
+
+import pytest
 
 from paperfeed.digest.compose import Composer, DueDigest
 from paperfeed.digest.run import RUN_LEASE, run_digests
@@ -22,7 +25,21 @@ from tests.community.conftest import community_settings
 from tests.digest.conftest import EVERY_DAY, SECRET, add_papers, day_papers, later
 from tests.factories import make_paper
 
-TODAY = datetime.now(UTC).date()
+
+def today() -> date:
+    return datetime.now(UTC).date()
+
+
+@pytest.fixture(autouse=True)
+def _clear_of_midnight() -> None:
+    """These tests read the clock and run digests minutes ahead (``later``): rather than
+    straddle two UTC days, and so two digest periods, they wait out a day's last minutes."""
+    now = datetime.now(UTC)
+    midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), UTC)
+    if midnight - now < timedelta(minutes=10):
+        time.sleep((midnight - now).total_seconds() + 1)
+
+
 MODEL = community_settings().trending_model()
 NO_SETTLE = timedelta(0)
 
@@ -47,7 +64,7 @@ def plan_of(store: PaperStore, subscriber: Subscriber) -> list[tuple[str, str]]:
 def test_a_new_subscriber_gets_the_trending_digest(
     store: PaperStore, digest: DigestSettings, make_subscriber: Callable[..., Subscriber]
 ) -> None:
-    add_papers(store, day_papers(TODAY, "2605"))
+    add_papers(store, day_papers(today(), "2605"))
     ada = make_subscriber(max_papers=3)
     report = run_digests(store, digest, SECRET, now=later())
     assert (report.due, report.queue.queued) == (1, 1)
@@ -65,7 +82,7 @@ def test_a_new_subscriber_gets_the_trending_digest(
 def test_upvotes_here_make_a_paper_trend_in_digests(
     store: PaperStore, digest: DigestSettings, make_subscriber: Callable[..., Subscriber]
 ) -> None:
-    add_papers(store, day_papers(TODAY, "2605"))
+    add_papers(store, day_papers(today(), "2605"))
     ada = make_subscriber(max_papers=2)
     voters = [store.get_or_create_account(f"v{n}@example.org", f"v{n}")[0] for n in range(70)]
     at = datetime.now(UTC).timestamp()
@@ -82,7 +99,7 @@ def test_upvotes_here_make_a_paper_trend_in_digests(
 def test_interests_rank_with_a_reason_each(
     store: PaperStore, digest: DigestSettings, make_subscriber: Callable[..., Subscriber]
 ) -> None:
-    add_papers(store, day_papers(TODAY, "2605"))
+    add_papers(store, day_papers(today(), "2605"))
     interests = Interests(
         topics=("graph neural networks",), categories=("cs.CV",), authors=("Y. LeCun",)
     )
@@ -99,7 +116,7 @@ def test_interests_rank_with_a_reason_each(
 def test_interests_that_match_little_are_filled_with_trending_papers(
     store: PaperStore, digest: DigestSettings, make_subscriber: Callable[..., Subscriber]
 ) -> None:
-    add_papers(store, day_papers(TODAY, "2605"))
+    add_papers(store, day_papers(today(), "2605"))
     ada = make_subscriber(interests=Interests(authors=("Ada Lovelace",)), max_papers=3)
     run_digests(store, digest, SECRET, now=later(), send=False)
     assert plan_of(store, ada) == [
@@ -117,15 +134,15 @@ def test_never_the_same_paper_twice(
     store: PaperStore, make_subscriber: Callable[..., Subscriber]
 ) -> None:
     start = datetime.now(UTC) - timedelta(minutes=1)
-    add_papers(store, day_papers(TODAY, "2605"))
+    add_papers(store, day_papers(today(), "2605"))
     ada = make_subscriber(max_papers=4)
     first_end = datetime.now(UTC)
     composer = Composer.for_window(store, start, first_end, catchup_papers=20, trending=MODEL)
     (day1,) = composer.plan([_due(ada, "2026-05-08", start, first_end)])
     store.save_digest_plans([day1], first_end)
     # a newer version and a cross-list of papers already sent, and two new papers
-    add_papers(store, [make_paper("2605.00005", version=2, announced=TODAY, title="v2")])
-    add_papers(store, day_papers(TODAY, "2606", count=2))
+    add_papers(store, [make_paper("2605.00005", version=2, announced=today(), title="v2")])
+    add_papers(store, day_papers(today(), "2606", count=2))
     end = datetime.now(UTC)
     # a window that overlaps the first (a catch-up) still sends nothing twice
     composer = Composer.for_window(store, start, end, catchup_papers=20, trending=MODEL)
@@ -166,7 +183,7 @@ def test_a_catch_up_after_a_long_absence_is_capped_and_says_so(
     away = datetime.now(UTC) - timedelta(days=60)
     old = DigestPlan(ada.id, "2026-01-01", away - timedelta(days=1), away, 0, False, ())
     store.save_digest_plans([replace(old, state="queued")], away)  # the last digest, long ago
-    add_papers(store, day_papers(TODAY, "2605", count=30))
+    add_papers(store, day_papers(today(), "2605", count=30))
     now = later()
     report = run_digests(store, digest, SECRET, now=now)
     assert report.queue.queued == 1
@@ -181,7 +198,7 @@ def test_a_catch_up_after_a_long_absence_is_capped_and_says_so(
 def test_one_message_per_subscriber_and_period(
     store: PaperStore, digest: DigestSettings, make_subscriber: Callable[..., Subscriber]
 ) -> None:
-    add_papers(store, day_papers(TODAY, "2605"))
+    add_papers(store, day_papers(today(), "2605"))
     make_subscriber()
     first = run_digests(store, digest, SECRET, now=later())
     second = run_digests(store, digest, SECRET, now=later(6))
@@ -192,7 +209,7 @@ def test_one_message_per_subscriber_and_period(
 def test_an_interrupted_run_finishes_with_the_same_picks(
     store: PaperStore, digest: DigestSettings, make_subscriber: Callable[..., Subscriber]
 ) -> None:
-    add_papers(store, day_papers(TODAY, "2605"))
+    add_papers(store, day_papers(today(), "2605"))
     ada = make_subscriber(max_papers=2)
     now = datetime.now(UTC)
     start = now - timedelta(days=1)
@@ -207,7 +224,7 @@ def test_an_interrupted_run_finishes_with_the_same_picks(
 def test_a_second_run_at_the_same_time_does_nothing(
     store: PaperStore, digest: DigestSettings, make_subscriber: Callable[..., Subscriber]
 ) -> None:
-    add_papers(store, day_papers(TODAY, "2605"))
+    add_papers(store, day_papers(today(), "2605"))
     make_subscriber()
     assert store.acquire_lease(RUN_LEASE, "another-server", 60)
     report = run_digests(store, digest, SECRET, now=later())
@@ -219,7 +236,7 @@ def test_a_second_run_at_the_same_time_does_nothing(
 def test_unsubscribed_and_suppressed_addresses_are_never_mailed(
     store: PaperStore, digest: DigestSettings, make_subscriber: Callable[..., Subscriber]
 ) -> None:
-    add_papers(store, day_papers(TODAY, "2605"))
+    add_papers(store, day_papers(today(), "2605"))
     gone = make_subscriber("gone@example.org")
     bounced = make_subscriber("bounced@example.org")
     stays = make_subscriber("stays@example.org")
@@ -234,7 +251,7 @@ def test_unsubscribed_and_suppressed_addresses_are_never_mailed(
 def test_a_plan_whose_subscriber_left_before_queueing_is_dropped(
     store: PaperStore, digest: DigestSettings, make_subscriber: Callable[..., Subscriber]
 ) -> None:
-    add_papers(store, day_papers(TODAY, "2605"))
+    add_papers(store, day_papers(today(), "2605"))
     ada = make_subscriber()
     now = datetime.now(UTC)
     start = now - timedelta(days=1)
@@ -249,7 +266,7 @@ def test_a_plan_whose_subscriber_left_before_queueing_is_dropped(
 def test_preferences_limit_the_digest(
     store: PaperStore, digest: DigestSettings, make_subscriber: Callable[..., Subscriber]
 ) -> None:
-    add_papers(store, day_papers(TODAY, "2605"))
+    add_papers(store, day_papers(today(), "2605"))
     ada = make_subscriber(max_papers=2)
     store.set_preferences(ada.id, DigestPreferences(weekdays=EVERY_DAY, send_hour=0, max_papers=1))
     run_digests(store, digest, SECRET, now=later(), send=False)
