@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from paperfeed.search.highlight import Matcher
+from paperfeed.search.highlight import Matcher, light_stem
 from paperfeed.search.keyword import STOPWORDS
 from paperfeed.search.query import words_of
 from paperfeed.store.base import StoredPaper
@@ -28,7 +28,8 @@ def share_of_words_held(text: str, paper: StoredPaper) -> float:
     if not words:
         return 0.0
     written = " ".join((paper.title_text, paper.authors_text, paper.abstract_text))
-    return sum(1 for word in words if Matcher([word]).spans(written)) / len(words)
+    found = {light_stem(written[start:end]) for start, end in Matcher(words).spans(written)}
+    return sum(1 for word in words if light_stem(word) in found) / len(words)
 
 
 def score_fusion(

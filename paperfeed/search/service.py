@@ -38,6 +38,9 @@ from paperfeed.store.search import SearchScope
 Mode = Literal["keyword", "semantic", "hybrid"]
 MODES: tuple[Mode, ...] = ("keyword", "semantic", "hybrid")
 _TITLE_PIN_DEPTH = 10  # an exact title pins its paper when it ranks this high
+# A list of terms counts as found together when the best keyword match holds this share
+# of its words: all of three or four, all but one of five to nine (decision 0003).
+TERM_LIST_HELD_SHARE = 0.8
 
 
 class SearchError(PaperfeedError):
@@ -117,11 +120,6 @@ def _scope(parsed: ParsedQuery, filters: SearchFilters) -> SearchScope:
         until=filters.until or parsed.until,
         author=author,
     )
-
-
-# A list of terms counts as found together when the best keyword match holds this share
-# of its words: all of three or four, all but one of five to nine (decision 0003).
-TERM_LIST_HELD_SHARE = 0.8
 
 
 class _Clock:

@@ -22,6 +22,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from itertools import chain
 
 from paperfeed.store.summaries import PaperSummary, SummaryInput, SummaryStore
 from paperfeed.summaries.summarizer import MODEL_VERSION, summarize
@@ -60,7 +61,7 @@ def summarize_pending(
         workers = pool_size() if len(first) >= batch else 1
     if workers <= 1:
         return _write_all(
-            store, ((b, _compute(_texts(b))) for b in _chain(first, batches)), progress
+            store, ((b, _compute(_texts(b))) for b in chain([first], batches)), progress
         )
     context = multiprocessing.get_context("spawn")  # no fork of a threaded server
     with ProcessPoolExecutor(
@@ -88,13 +89,6 @@ def _pending_batches(
         after = pending[-1].paper_id
 
 
-def _chain(
-    first: list[SummaryInput], rest: Iterator[list[SummaryInput]]
-) -> Iterator[list[SummaryInput]]:
-    yield first
-    yield from rest
-
-
 def _computed_in_pool(
     pool: ProcessPoolExecutor,
     workers: int,
@@ -104,7 +98,7 @@ def _computed_in_pool(
     """Each batch with its summaries, in id order; each batch is split across the
     workers, and up to ``AHEAD`` batches are being computed while one is written."""
     in_flight: deque[tuple[list[SummaryInput], list[Future[Computed]]]] = deque()
-    for pending in _chain(first, rest):
+    for pending in chain([first], rest):
         texts = _texts(pending)
         size = -(-len(texts) // workers)
         chunks = [texts[i : i + size] for i in range(0, len(texts), size)]
