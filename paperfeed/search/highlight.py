@@ -39,7 +39,8 @@ class Matcher:
     def __init__(self, words: Iterable[str], prefixes: Iterable[str] = ()) -> None:
         self._stems = {light_stem(w) for w in words if w}
         self._prefixes = tuple(p.lower() for p in prefixes if p)
-        starts = sorted(self._stems | set(self._prefixes), key=len, reverse=True)
+        # A stem with no letters left (a lone combining mark) begins no word.
+        starts = sorted({s for s in self._stems | set(self._prefixes) if s}, key=len, reverse=True)
         # A regex finds candidate words in C; each candidate is then confirmed by stem.
         # The look-ahead on the first letters lets most positions fail in one test.
         firsts = "".join(

@@ -36,3 +36,12 @@ def test_snippet_shows_the_matches_with_ellipses() -> None:
 @given(st.text(max_size=500), st.lists(st.text(min_size=1, max_size=10), max_size=4))
 def test_runs_reassemble_the_text(text: str, words: list[str]) -> None:
     assert "".join(t for t, _ in highlight(text, Matcher(words))) == text
+
+
+def test_a_query_word_with_no_letters_left_marks_nothing() -> None:
+    # A lone combining accent stems to nothing: it must neither fail nor mark a word.
+    matcher = Matcher(["\u0300", "graph"])
+    assert highlight("Graph \u0300 networks", matcher) == [
+        ("Graph", True),
+        (" \u0300 networks", False),
+    ]
