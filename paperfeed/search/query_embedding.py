@@ -10,6 +10,7 @@ keyword results, saying why.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -47,16 +48,33 @@ class QueryEmbedder:
     def embed(self, text: str, timeout_s: float) -> Vectors:
         """``text``'s vector, waiting for the model to load and then at most ``timeout_s``
         for the embedding itself."""
+        return self.start(text, timeout_s).vector()
+
+    def start(self, text: str, timeout_s: float) -> PendingVector:
+        """Begin embedding ``text`` (after waiting for the model to load) and return at
+        once, so the caller can search keywords while the model runs."""
         model = self.load()
-        vector_future = self._executor.submit(model.embed_query, text)
-        try:
-            return vector_future.result(timeout=max(0.0, timeout_s))
-        except FutureTimeout:
-            raise EmbeddingUnavailable(
-                f"the query embedding took longer than {timeout_s * 1000:.0f} ms"
-            ) from None
-        except Exception as exc:
-            raise EmbeddingUnavailable(f"the embedding model failed: {exc}") from exc
+        return PendingVector(self._executor.submit(model.embed_query, text), timeout_s)
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+class PendingVector:
+    """A query embedding under way; ``vector`` waits for what is left of its time limit."""
+
+    def __init__(self, future: Future[Vectors], timeout_s: float) -> None:
+        self._future = future
+        self._timeout_s = timeout_s
+        self._deadline = time.monotonic() + max(0.0, timeout_s)
+
+    def vector(self) -> Vectors:
+        try:
+            return self._future.result(timeout=max(0.0, self._deadline - time.monotonic()))
+        except FutureTimeout:
+            self._future.cancel()
+            raise EmbeddingUnavailable(
+                f"the query embedding took longer than {self._timeout_s * 1000:.0f} ms"
+            ) from None
+        except Exception as exc:
+            raise EmbeddingUnavailable(f"the embedding model failed: {exc}") from exc

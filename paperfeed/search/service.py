@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -30,7 +29,7 @@ from paperfeed.search.keyword import STOPWORDS, DocumentFrequencies, build_keywo
 from paperfeed.search.keyword_backend import keyword_backend
 from paperfeed.search.pins import Pin, arxiv_reference, doi_reference, normalize_title
 from paperfeed.search.query import ParsedQuery, parse_query
-from paperfeed.search.query_embedding import EmbeddingUnavailable, QueryEmbedder
+from paperfeed.search.query_embedding import EmbeddingUnavailable, PendingVector, QueryEmbedder
 from paperfeed.search.vector_backend import vector_backend
 from paperfeed.store.base import SearchableStore, StoredPaper
 from paperfeed.store.search import SearchScope
@@ -154,7 +153,6 @@ class SearchService:
         )
         self.vectors = vector_backend(store, self.index_root)
         self._query_embedders: dict[str, QueryEmbedder] = {}
-        self._workers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="paperfeed-search")
 
     # -- the keyword backend ----------------------------------------------------------
 
@@ -231,30 +229,33 @@ class SearchService:
         if mode != "hybrid":
             depth = offset + limit + 1
         clock.lap("parse")
-        # Keyword search runs on a worker thread while the query is embedded: SQLite and
-        # the model both release the GIL, so on two cores hybrid costs about the slower.
-        keyword_job = (
-            self._workers.submit(self.keyword_candidates, parsed, scope, depth)
-            if mode == "hybrid"
-            else None
-        )
-        semantic: list[tuple[str, float]] = []
-        embedded: tuple[str, Vectors] | None = None
+        # The query is embedded on the model's thread while this one searches keywords:
+        # the model releases the GIL, so hybrid costs about the slower of the two.
         fallback: str | None = None
         mode_used: str = mode
-        if mode != "keyword":
+        pending: tuple[str, PendingVector] | None = None
+        if mode != "keyword" and parsed.text:
             try:
-                semantic, embedded = self._semantic(parsed, scope, depth, clock)
+                pending = self._start_embedding(parsed.text)
             except EmbeddingUnavailable as exc:
                 fallback, mode_used = str(exc), "keyword"
-            if mode == "semantic" and not parsed.text:
-                mode_used = "keyword"  # nothing to embed (only operators): keyword answers
+        elif mode == "semantic":
+            mode_used = "keyword"  # nothing to embed (only operators): keyword answers
         keyword: list[tuple[str, float]] = []
-        if keyword_job is not None:
-            keyword, clock.timings["keyword"] = keyword_job.result()
-        elif mode_used == "keyword":
-            keyword, clock.timings["keyword"] = self.keyword_candidates(parsed, scope, depth)
-        clock.lap("wait")
+        searched_keywords = mode == "hybrid" or mode_used == "keyword"
+        if searched_keywords:
+            keyword, _ = self.keyword_candidates(parsed, scope, depth)
+            clock.lap("keyword")
+        semantic: list[tuple[str, float]] = []
+        embedded: tuple[str, Vectors] | None = None
+        if pending is not None:
+            try:
+                semantic, embedded = self._semantic(*pending, scope, depth, clock)
+            except EmbeddingUnavailable as exc:
+                fallback, mode_used = str(exc), "keyword"
+        if mode_used == "keyword" and not searched_keywords:
+            keyword, _ = self.keyword_candidates(parsed, scope, depth)
+            clock.lap("keyword")
         loaded: dict[str, StoredPaper] = {}
         ranked = self._rank(mode_used, parsed, keyword, semantic, embedded, loaded)
         clock.lap("fuse")
@@ -291,20 +292,22 @@ class SearchService:
     def embed_query(self, text: str) -> tuple[str, Vectors]:
         """The serving generation and the query's vector: the model loaded first (once
         per process, waited for), then the embedding within the time limit."""
+        generation, pending = self._start_embedding(text)
+        return generation, pending.vector()
+
+    def _start_embedding(self, text: str) -> tuple[str, PendingVector]:
         generation = self.store.active_generation()
         if generation is None:
             raise EmbeddingUnavailable("no semantic index yet (run `paperfeed index update`)")
         timeout = float(self.settings.get("search_embed_timeout_ms")) / 1000
-        return generation, self._query_embedder(generation).embed(text, timeout)
+        return generation, self._query_embedder(generation).start(text, timeout)
 
     def _semantic(
-        self, parsed: ParsedQuery, scope: SearchScope, depth: int, clock: _Clock
-    ) -> tuple[list[tuple[str, float]], tuple[str, Vectors] | None]:
+        self, generation: str, pending: PendingVector, scope: SearchScope, depth: int, clock: _Clock
+    ) -> tuple[list[tuple[str, float]], tuple[str, Vectors]]:
         """The nearest papers, and the generation and vector of the query (for the
         similarity of keyword candidates the nearest papers leave out)."""
-        if not parsed.text:
-            return [], None
-        generation, vector = self.embed_query(parsed.text)
+        vector = pending.vector()
         clock.lap("embed")
         try:
             found = self.nearest(generation, vector, scope, depth)
@@ -531,7 +534,6 @@ class SearchService:
             self.store.activate_generation(generation)
 
     def close(self) -> None:
-        self._workers.shutdown(wait=False)
         self.keywords.close()
         for embedder in self._query_embedders.values():
             embedder.close()
