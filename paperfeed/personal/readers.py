@@ -36,7 +36,6 @@ from paperfeed.personal.model import FORMAT, Event, Follows, ReaderModel
 from paperfeed.personal.papers import Candidates, PaperFacts
 from paperfeed.personal.signals import Signal
 from paperfeed.store import PaperFilter, PaperStore, StoredPaper
-from paperfeed.store.subscriptions import Interests
 from paperfeed.store.personal import (
     FollowKind,
     Profile,
@@ -44,6 +43,7 @@ from paperfeed.store.personal import (
     StoredBackground,
     StoredModel,
 )
+from paperfeed.store.subscriptions import Interests
 
 BACKGROUND_SAMPLE = 20_000
 """Papers the collection's statistics are fitted from (tens of thousands are plenty)."""

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
@@ -73,7 +74,7 @@ def _reader(client: TestClient, store: PaperStore, name: str = "ada") -> tuple[A
     return account, csrf_token(client, "/account")
 
 
-def _rate(client: TestClient, token: str, paper_id: str, rating: str, next_url: str = "/"):  # type: ignore[no-untyped-def]
+def _rate(client: TestClient, token: str, paper_id: str, rating: str, next_url: str = "/") -> Any:
     return client.post(
         f"/papers/{paper_id}/rate",
         data={"csrf_token": token, "rating": rating, "next": next_url},
@@ -190,9 +191,7 @@ def test_for_you_never_lists_library_papers(app: TestClient, taste_store: PaperS
     assert app.get("/for-you?window=week").status_code == 200
 
 
-def _now():  # type: ignore[no-untyped-def]
-    from datetime import UTC, datetime
-
+def _now() -> datetime:
     return datetime.now(UTC)
 
 
@@ -341,7 +340,7 @@ BIB = b"""@article{lattice, title={Lattice gauge theory and confinement in strin
 """
 
 
-def _upload(client: TestClient, token: str, data: bytes, name: str = "library.bib"):  # type: ignore[no-untyped-def]
+def _upload(client: TestClient, token: str, data: bytes, name: str = "library.bib") -> Any:
     return client.post(
         "/account/library",
         data={"csrf_token": token, "format": "auto"},
@@ -389,3 +388,26 @@ def test_library_upload_needs_the_form_token(app: TestClient, taste_store: Paper
     )
     assert refused.status_code == 403
     assert taste_store.profile(account.id).events == ()
+
+
+def test_not_for_me_hides_a_paper_from_that_readers_search(
+    taste_store: PaperStore, tmp_path: Path
+) -> None:
+    search = pytest.importorskip("paperfeed.search")
+    settings = app_settings(tmp_path)
+    service = search.SearchService(taste_store, settings)
+    from paperfeed.web import create_app
+    from tests.web.conftest import SECRET
+
+    app = create_app(
+        settings, store=taste_store, search=service, secret_key=SECRET, cache_stale_for=0
+    )
+    query = {"q": "graph networks molecules", "mode": "keyword"}
+    with TestClient(app, follow_redirects=False) as reader:
+        assert GRAPHS in _card_ids(reader.get("/search", params=query).text)  # cached, shared
+        _, token = _reader(reader, taste_store)
+        assert GRAPHS in _card_ids(reader.get("/search", params=query).text)
+        _rate(reader, token, GRAPHS, "less")
+        assert GRAPHS not in _card_ids(reader.get("/search", params=query).text)
+        reader.cookies.clear()
+        assert GRAPHS in _card_ids(reader.get("/search", params=query).text)
