@@ -59,8 +59,8 @@ def author_papers(store: PaperStore, name: str) -> tuple[str, list[StoredPaper]]
     name)."""
     key = author_key(name)
     fragment = surname_fragment(name)
-    if not key or not fragment or len(name) > MAX_NAME_CHARS:
-        return "", []
+    if not key or not fragment or len(name) > MAX_NAME_CHARS or not name.isprintable():
+        return "", []  # no stored name holds a control character (nor may a query)
     ids = store.papers_by_author_text(fragment, MAX_SCANNED)
     found = store.get_papers(ids)
     papers = [found[i] for i in ids if i in found]

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
+from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -153,7 +154,10 @@ def page_context(
     viewer: Viewer | None,
 ) -> dict[str, Any]:
     """Template variables for cards: signals, the viewer, their form token, where to return."""
-    path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    # Percent-encoded again: an author page's path holds spaces and other letters.
+    path = quote(request.url.path, safe="/:@!$&'()*+,;=-._~%") + (
+        f"?{request.url.query}" if request.url.query else ""
+    )
     signals = card_signals(store, community_web(request).model, papers, viewer)
     return {
         "signals": signals,
