@@ -19,6 +19,7 @@ from paperfeed.cli_context import (
     print_json,
 )
 from paperfeed.papers.ids import InvalidArxivId, parse_arxiv_id
+from paperfeed.personal.errors import PersonalError
 from paperfeed.personal.library_import import FORMATS, MAX_BYTES
 from paperfeed.store import PaperStore
 from paperfeed.store.personal import FollowKind, Rating
@@ -81,11 +82,14 @@ def library_import(email: str, file: Path, library_format: str, as_json: bool) -
 @db_option
 def rate(email: str, paper_id: str, rating: Rating) -> None:
     """Rate a paper for a reader: "more" like this, or "less" (not for me)."""
+    from paperfeed.personal.readers import rate_paper
+
     canonical = _paper_id(paper_id)
     store, account = _reader(email)
-    if store.get_paper(canonical) is None:
-        raise click.ClickException(f"no paper {canonical} in the store")
-    store.rate(account, canonical, rating, datetime.now(UTC))
+    try:
+        rate_paper(store, account, canonical, rating)
+    except PersonalError as exc:
+        raise click.ClickException(str(exc)) from exc
     click.echo(f"rated {canonical}: {rating}")
 
 

@@ -36,7 +36,14 @@ from paperfeed.personal.model import FORMAT, Event, Follows, ReaderModel
 from paperfeed.personal.papers import Candidates, PaperFacts
 from paperfeed.personal.signals import Signal
 from paperfeed.store import PaperFilter, PaperStore, StoredPaper
-from paperfeed.store.personal import FollowKind, Profile, StoredBackground, StoredModel
+from paperfeed.store.personal import (
+    FollowKind,
+    Profile,
+    Rating,
+    StoredBackground,
+    StoredModel,
+)
+from paperfeed.store.subscriptions import Interests
 
 BACKGROUND_SAMPLE = 20_000
 """Papers the collection's statistics are fitted from (tens of thousands are plenty)."""
@@ -81,6 +88,24 @@ def import_library(
     return ImportResult(len(matched.paper_ids), added, matched.unmatched)
 
 
+def rate_paper(
+    store: PaperStore,
+    account_id: int,
+    paper_id: str,
+    rating: Rating | None,
+    *,
+    now: datetime | None = None,
+) -> None:
+    """Rate a stored paper "more" or "less" for a reader, or withdraw their rating
+    (``None``); the next list of every kind follows from it (see the module's note)."""
+    if store.get_paper(paper_id) is None:
+        raise PersonalError(f"no paper {paper_id} in the store")
+    if rating is None:
+        store.unrate(account_id, paper_id)
+    else:
+        store.rate(account_id, paper_id, rating, now or datetime.now(UTC))
+
+
 def unfollow_matching(store: PaperStore, account_id: int, kind: FollowKind, value: str) -> int:
     """Stop following what ``value`` names, however it was written: authors matched as
     digests match names ("Y. LeCun" = "Yann LeCun"), topics by case and spacing."""
@@ -91,6 +116,39 @@ def unfollow_matching(store: PaperStore, account_id: int, kind: FollowKind, valu
         if f.kind == kind and key(f.value) == key(value)
     ]
     return store.unfollow(account_id, kind, values) if values else 0
+
+
+def with_account_follows(store: PaperStore, email: str, interests: Interests) -> Interests:
+    """A digest's interests with the follows the same person added elsewhere (the
+    account page, an author page, the command line): one list, shown in one place."""
+    account = store.account_id(email)
+    if account is None:
+        return interests
+    follows = store.profile(account).follows
+
+    def merged(given: tuple[str, ...], kind: FollowKind) -> tuple[str, ...]:
+        extra = [f.value for f in follows if f.kind == kind]
+        return tuple(dict.fromkeys([*given, *extra]))
+
+    return Interests(
+        merged(interests.topics, "topic"),
+        merged(interests.categories, "category"),
+        merged(interests.authors, "author"),
+    )
+
+
+def drop_unlisted_follows(store: PaperStore, email: str, kept: Interests) -> int:
+    """After the digest's interests were edited as one list, stop following what the
+    person removed from it; how many follows went."""
+    account = store.account_id(email)
+    if account is None:
+        return 0
+    listed = {"topic": kept.topics, "category": kept.categories, "author": kept.authors}
+    removed = 0
+    for follow in store.profile(account).follows:
+        if follow.value not in listed[follow.kind]:
+            removed += store.unfollow(account, follow.kind, [follow.value])
+    return removed
 
 
 _FOLLOW_KEYS: dict[str, Callable[[str], str]] = {

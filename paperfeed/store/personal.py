@@ -92,6 +92,17 @@ class PersonalStore(Protocol):
         """Withdraw a rating; whether there was one."""
 
     @abstractmethod
+    def ratings_of(self, account_id: int, paper_ids: Sequence[str]) -> dict[str, Rating]:
+        """The reader's own ratings of these papers (pages show them and hide "not for
+        me")."""
+
+    @abstractmethod
+    def papers_by_author_text(self, fragment: str, limit: int) -> list[str]:
+        """Ids of papers whose author list contains ``fragment`` (lower-cased; ``_``
+        stands for any one letter), newest first: the candidates an author page then
+        matches by name."""
+
+    @abstractmethod
     def follow(self, account_id: int, kind: FollowKind, value: str, at: datetime) -> bool:
         """Follow an author, category or topic; false if already followed."""
 

@@ -42,6 +42,7 @@ from paperfeed.web.routes import (
     feeds,
     hf_api,
     pages,
+    personal,
     subscribe,
     subscriptions,
 )
@@ -154,7 +155,7 @@ def create_app(
     ensure_params(store, app.state.community.model)
     install_error_handlers(app)
     subscriptions.install(app, settings, store, signer)
-    for module in (api, hf_api, feeds, subscribe, community, docs, cite, pages):
+    for module in (api, hf_api, feeds, subscribe, community, personal, docs, cite, pages):
         app.include_router(module.router)
     app.router.routes.append(mcp.route)  # /mcp: the MCP server (docs/mcp.md)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
+from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -26,6 +27,7 @@ from paperfeed.mail import MailSettings
 from paperfeed.security import TokenSigner
 from paperfeed.store.base import StoredPaper
 from paperfeed.store.community import Account, CommunityStore, SignalScorer
+from paperfeed.store.personal import PersonalStore
 from paperfeed.store.trending import TrendingStore
 from paperfeed.web.cache import Rendered
 from paperfeed.web.csrf import COOKIE as CSRF_COOKIE
@@ -85,6 +87,8 @@ class CardSignals:
     saves: int = 0
     upvoted: bool = False
     saved: bool = False
+    rating: str | None = None
+    """This viewer's private rating: "more" (like this) or "less" (not for me)."""
 
 
 def client_ip(request: Request) -> str:
@@ -115,7 +119,7 @@ async def current_viewer(request: Request) -> Viewer | None:
     return Viewer(account, csrf.token_for(nonce), nonce, fresh)
 
 
-class CardStore(TrendingStore, CommunityStore, Protocol):
+class CardStore(TrendingStore, CommunityStore, PersonalStore, Protocol):
     """What a paper card's signals read: the ledger's counts and the viewer's marks."""
 
 
@@ -126,15 +130,18 @@ def card_signals(
     rows = trending_rows(store, ids, scorer)
     upvoted: set[str] = set()
     saved: set[str] = set()
+    ratings: dict[str, str] = {}
     if viewer is not None:
         upvoted = store.marked_by(viewer.account.id, "upvote", ids)
         saved = store.marked_by(viewer.account.id, "save", ids)
+        ratings = dict(store.ratings_of(viewer.account.id, ids))
     return {
         i: CardSignals(
             upvotes=rows[i].upvotes if i in rows else 0,
             saves=rows[i].saves if i in rows else 0,
             upvoted=i in upvoted,
             saved=i in saved,
+            rating=ratings.get(i),
         )
         for i in ids
     }
@@ -147,9 +154,14 @@ def page_context(
     viewer: Viewer | None,
 ) -> dict[str, Any]:
     """Template variables for cards: signals, the viewer, their form token, where to return."""
-    path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    # Percent-encoded again: an author page's path holds spaces and other letters.
+    path = quote(request.url.path, safe="/:@!$&'()*+,;=-._~%") + (
+        f"?{request.url.query}" if request.url.query else ""
+    )
+    signals = card_signals(store, community_web(request).model, papers, viewer)
     return {
-        "signals": card_signals(store, community_web(request).model, papers, viewer),
+        "signals": signals,
+        "hidden": {i for i, s in signals.items() if s.rating == "less"},
         "viewer": viewer,
         "csrf_token": viewer.csrf_token if viewer else "",
         "next_url": path,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from urllib.parse import quote
 
 from paperfeed.papers.clean import MAX_ABSTRACT_CHARS, cut_text
 from paperfeed.papers.codelinks import repo_url
@@ -44,6 +45,23 @@ class PaperView:
     journal_ref: str | None
     doi: str | None
     is_new: bool
+    author_names: tuple[str, ...] = ()
+    """Plain author names, in order: each links to its author page."""
+
+    @property
+    def author_links(self) -> tuple[tuple[str, str], ...]:
+        """Every author with the URL of their page."""
+        return tuple((name, author_url(name)) for name in self.author_names)
+
+    @property
+    def author_links_short(self) -> tuple[tuple[str, str], ...]:
+        """The first authors a card shows, with their pages' URLs."""
+        return self.author_links[:AUTHORS_SHOWN]
+
+    @property
+    def authors_more(self) -> int:
+        """How many authors a card leaves out."""
+        return max(0, len(self.author_names) - AUTHORS_SHOWN)
 
     @property
     def page_url(self) -> str:
@@ -57,6 +75,12 @@ class PaperView:
     def keyword_links(self) -> tuple[tuple[str, str], ...]:
         """Each shown keyword with the URL of a keyword search for it."""
         return tuple((k, keyword_search_url(k)) for k in self.summary.keywords)
+
+
+def author_url(name: str) -> str:
+    """The author page of a name, every character that is not a letter or digit
+    percent-encoded (slashes included)."""
+    return "/authors/" + quote(name, safe="")
 
 
 def short_text(text: str, limit: int = SHORT_ABSTRACT) -> str:
@@ -115,4 +139,5 @@ def paper_view(stored: StoredPaper, now: datetime | None = None) -> PaperView:
         journal_ref=paper.journal_ref,
         doi=paper.doi,
         is_new=now - first_seen < NEW_FOR,
+        author_names=tuple(n for n in names if n.strip()),
     )

@@ -92,7 +92,10 @@ def test_trending_before_any_signal_is_newest_first_and_says_so(client: TestClie
 def test_paper_page_shows_everything(client: TestClient) -> None:
     html = client.get("/papers/2603.01001").text
     assert "Revisiting Transformation Invariant Geometric Deep Learning" in html
-    assert "Ziwei Zhang, Xin Wang" in html
+    assert (
+        '<a class="author-link" href="/authors/Ziwei%20Zhang">Ziwei Zhang</a>,'
+        ' <a class="author-link" href="/authors/Xin%20Wang">Xin Wang</a>'
+    ) in html
     assert "ℝ³" in html or "ℝ^3" in html  # LaTeX rendered, math legible
     assert "$" not in html.split("Abstract", 1)[1].split("</section>", 1)[0]
     assert "Invariant initial representations suffice." in html

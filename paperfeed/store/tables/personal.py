@@ -25,6 +25,7 @@ from paperfeed.store.personal import (
     TokenKind,
 )
 
+_NEWEST_FIRST = "announced DESC NULLS LAST, first_seen_at DESC, id DESC"
 _SAME_PERSON = "SELECT s.id FROM subscribers s JOIN accounts a ON a.email = s.email WHERE a.id = ?"
 
 
@@ -72,6 +73,26 @@ class PersonalTables:
             )
         )
         return cursor.rowcount > 0
+
+    def ratings_of(self, account_id: int, paper_ids: Sequence[str]) -> dict[str, Rating]:
+        if not paper_ids:
+            return {}
+        dialect = self._db.dialect
+        rows = self._db.all(
+            "SELECT paper_id, rating FROM reader_ratings WHERE account_id = ?"
+            f" AND {dialect.member('paper_id')}",
+            (account_id, dialect.values(paper_ids)),
+        )
+        return {row["paper_id"]: cast(Rating, row["rating"]) for row in rows}
+
+    def papers_by_author_text(self, fragment: str, limit: int) -> list[str]:
+        escaped = fragment.replace("\\", "\\\\").replace("%", "\\%")
+        rows = self._db.all(
+            "SELECT id FROM papers WHERE lower(authors_text) LIKE ? ESCAPE '\\'"
+            f" ORDER BY {_NEWEST_FIRST} LIMIT ?",
+            (f"%{escaped}%", limit),
+        )
+        return [row["id"] for row in rows]
 
     def follow(self, account_id: int, kind: FollowKind, value: str, at: datetime) -> bool:
         cursor = self._db.write(

@@ -8,6 +8,7 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from paperfeed.store.base import PaperFilter, StoredPaper
 from paperfeed.web import feeds
@@ -153,3 +154,27 @@ async def search_feed(
         return [hit.paper for hit in results.hits]
 
     return await _feed(request, fmt, ("search", query, cat), describe, papers)
+
+
+@router.get("/author.{fmt}", summary="An author's papers")
+async def author_feed(
+    request: Request,
+    fmt: Format,
+    name: Annotated[str, Query(min_length=1, max_length=300, description="The author's name.")],
+) -> Response:
+    """The newest papers under a name, matched as digests match names ("Y. LeCun" =
+    "Yann LeCun"); 404 when no paper is under it."""
+    from paperfeed.web.authors import author_papers
+    from paperfeed.web.views import author_url
+
+    store = web_state(request).store
+    _, found = await run_in_threadpool(author_papers, store, name)
+    if not found:
+        raise HTTPException(404, "no papers by an author of that name")
+
+    def describe(site: str) -> feeds.FeedInfo:
+        return feeds.FeedInfo(
+            f"paperfeed: {name}", f"Papers by {name}.", f"{site}{author_url(name)}", "", site
+        )
+
+    return await _feed(request, fmt, ("author", name), describe, lambda: found[:FEED_SIZE])

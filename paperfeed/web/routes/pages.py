@@ -14,7 +14,15 @@ from paperfeed.community.ranking import explain_paper
 from paperfeed.errors import PaperfeedError
 from paperfeed.store.community import WINDOWS, SignalScorer
 from paperfeed.web.cache import Freshness, Rendered
-from paperfeed.web.community import Viewer, card_signals, community_web, page_context, personal_page
+from paperfeed.web.community import (
+    PRIVATE,
+    Viewer,
+    card_signals,
+    community_web,
+    current_viewer,
+    page_context,
+    personal_page,
+)
 from paperfeed.web.highlight import highlighted
 from paperfeed.web.params import (
     CATEGORY_PATTERN,
@@ -186,6 +194,14 @@ async def search_page(
         raise BadRequest("the start of the date range is after its end")
     key = ("search", query, cat, first, last, mode, p)
     scorer = community_web(request).model
+    viewer = await current_viewer(request)
+    if viewer is not None:  # their own page: without the papers they said are not for them
+        outcome = await run_in_threadpool(
+            _render_search, state, scorer, form, query, cat, first, last, mode, p, viewer
+        )
+        if isinstance(outcome, str):
+            return RedirectResponse(outcome, status_code=303)
+        return send(request, outcome, PRIVATE)
     found, freshness = state.cache.lookup(key)
     if found is not None and freshness is Freshness.STALE and state.cache.claim_refresh(key):
         in_background(
@@ -226,6 +242,7 @@ def _render_search(
     until: date | None,
     mode: str,
     page: int,
+    viewer: Viewer | None = None,
 ) -> Rendered | str:
     assert state.search is not None
     results = state.search.search(
@@ -246,9 +263,12 @@ def _render_search(
         }
         for hit in results.hits[:SEARCH_PAGE_SIZE]
     ]
+    ids = [hit.paper.paper.id for hit in shown]
+    ratings = state.store.ratings_of(viewer.account.id, ids) if viewer else {}
     return state.render_html(
         "search.html",
         signals=card_signals(state.store, scorer, [hit.paper for hit in shown], None),
+        hidden={i for i, rating in ratings.items() if rating == "less"},
         form=form,
         results=results,
         hits=hits,

@@ -240,7 +240,11 @@ async def feedback(request: Request) -> Response:
 
 
 def _manage_context(web: DigestWeb, subscriber: Subscriber, token: str) -> dict[str, Any]:
+    from paperfeed.personal.readers import with_account_follows
+
     interests = web.service.interests(subscriber)
+    if isinstance(web.service.store, PaperStore):  # the account's follows are the same list
+        interests = with_account_follows(web.service.store, subscriber.email, interests)
     feedback = web.service.store.feedback_of([subscriber.id]).get(subscriber.id)
     rated = [*(feedback.liked if feedback else ()), *(feedback.disliked if feedback else ())]
     papers = web.service.store.get_papers(rated) if rated else {}
@@ -304,6 +308,11 @@ async def manage(request: Request) -> Response:
     try:
         interests, preferences = _submitted(values, subscriber.preferences)
         subscriber = await run_in_threadpool(web.service.update, token, interests, preferences)
+        if isinstance(web.service.store, PaperStore):
+            from paperfeed.personal.readers import drop_unlisted_follows
+
+            store = web.service.store
+            await run_in_threadpool(drop_unlisted_follows, store, subscriber.email, interests)
     except SubscriptionError as exc:
         context = await run_in_threadpool(_manage_context, web, subscriber, token)
         context["error"] = str(exc)
