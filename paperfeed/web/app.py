@@ -42,6 +42,7 @@ from paperfeed.web.routes import (
     feeds,
     hf_api,
     pages,
+    personal_access,
     subscribe,
     subscriptions,
 )
@@ -156,6 +157,8 @@ def create_app(
     subscriptions.install(app, settings, store, signer)
     for module in (api, hf_api, feeds, subscribe, community, docs, cite, pages):
         app.include_router(module.router)
+    for router in (personal_access.api_router, personal_access.feed_router, personal_access.pages):
+        app.include_router(router)
     app.router.routes.append(mcp.route)  # /mcp: the MCP server (docs/mcp.md)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_middleware(QuietEndings)

@@ -249,8 +249,11 @@ async def account_page(request: Request) -> Response:
 async def _account_form(
     request: Request, account: Account, *, error: str | None = None, status: int = 200
 ) -> Response:
+    from paperfeed.web.routes.personal_access import access_context
+
     state = web_state(request)
     subscriber = await run_in_threadpool(state.store.get_subscriber, account.email)
+    access = await run_in_threadpool(access_context, state, account.id)
     return _form_page(
         request,
         "account.html",
@@ -259,6 +262,7 @@ async def _account_form(
         viewer={"account": account},
         subscriber=subscriber,
         error=error,
+        **access,
     )
 
 
