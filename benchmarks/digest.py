@@ -6,7 +6,8 @@ the file has none); their MiniLM vectors are computed once and cached under
 var/benchmarks/. 100,000 confirmed subscribers get random interests: 40% keep the
 default trending digest; the others follow one to three topics (word runs from real
 paper titles), some arXiv categories and authors (half of them authors of the day),
-and one in five liked a few papers.
+and one in five liked a few papers. With ``--personal`` every subscriber with interests
+is also a reader with an account and four ratings, ranked by their personal model.
 
 Timed: ``run_digests`` composes every digest (candidate pool, topic vectors, ranking,
 sent-log) and renders and queues them in the outbox with a process pool; then
@@ -207,6 +208,28 @@ def fill_store(
             store.record_feedback(subscriber.id, paper_id, 1, now)
 
 
+def add_readers(
+    store: PaperStore,
+    papers: list[Paper],
+    rows: list[tuple[str, DigestPreferences, Interests]],
+    rng: random.Random,
+) -> int:
+    """An account with three "more" and one "less" rating for every subscriber with
+    interests: their digests then come from their personal model."""
+    now = datetime.now(UTC)
+    readers = 0
+    for email, prefs, _interests in rows:
+        if prefs.trending_only:
+            continue
+        account = store.ensure_account(email, email.split("@")[0])
+        chosen = rng.sample(papers, 4)
+        for paper in chosen[:3]:
+            store.rate(account, paper.id, "more", now)
+        store.rate(account, chosen[3].id, "less", now)
+        readers += 1
+    return readers
+
+
 def baseline_seconds_per_subscriber(
     store: PaperStore,
     settings: Settings,
@@ -243,6 +266,12 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=4, help="SMTP connections")
     parser.add_argument("--baseline-sample", type=int, default=300)
     parser.add_argument("--no-deliver", action="store_true")
+    parser.add_argument(
+        "--personal",
+        action="store_true",
+        help="every subscriber with interests is also a reader (an account with a few"
+        " ratings), so their digest comes from their personal model (rank_readers)",
+    )
     args = parser.parse_args()
     rng = random.Random(20260509)
     model_dir = ROOT / "var" / "models"
@@ -274,6 +303,9 @@ def main() -> int:
         )
         store = open_store(settings.database_url)
         fill_store(store, papers, vectors, rows, likes)
+        if args.personal:
+            readers = add_readers(store, papers, rows, rng)
+            print(f"personal: {readers:,} subscribers are readers with ratings", flush=True)
         digest = DigestSettings.from_settings(settings)
 
         print(f"composing {len(rows):,} digests over {len(papers):,} new papers ...", flush=True)

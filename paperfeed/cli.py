@@ -50,6 +50,7 @@ from paperfeed.store import PaperFilter, PaperStore, open_store
         "follow": "paperfeed.personal.cli:follow",
         "unfollow": "paperfeed.personal.cli:unfollow",
         "for-you": "paperfeed.personal.cli:for_you_command",
+        "token": "paperfeed.personal.cli:token_group",
     },
 )
 @click.version_option(__version__, prog_name="paperfeed")

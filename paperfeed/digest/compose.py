@@ -8,10 +8,10 @@ the content it had chosen, and no paper is ever picked twice for one subscriber.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, cast
 
 import numpy as np
 
@@ -28,12 +28,18 @@ from paperfeed.digest.schedule import SETTLE, Window, digest_window, due_period
 from paperfeed.digest.topics import EmbedTexts, topic_vectors
 from paperfeed.store.outbox import OutboxStore
 from paperfeed.store.subscriptions import (
+    DigestPick,
     DigestPlan,
     Feedback,
     Interests,
     Subscriber,
     SubscriptionStore,
 )
+
+if TYPE_CHECKING:
+    from paperfeed.personal.background import Background
+    from paperfeed.personal.papers import Candidates
+    from paperfeed.store import PaperStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +97,7 @@ class Composer:
         self.catchup_papers = catchup_papers
         self.embed = embed
         self.ranker = Ranker(pool)
+        self.personal = PersonalPicks(store, pool, embed)
         # The sent-log as it was before this run: a run plans each subscriber once, so
         # what it adds itself never matters to it, and reading it once (not per batch,
         # when it would grow with every batch saved) keeps a run linear.
@@ -129,6 +136,10 @@ class Composer:
         self.ranker.add_topics(topics, topic_vecs)
         self.ranker.add_papers(paper_vecs, titles)
 
+    def _limit(self, digest: DueDigest) -> int:
+        capped = digest.window.capped
+        return self.catchup_papers if capped else digest.subscriber.preferences.max_papers
+
     def plan(self, due: Sequence[DueDigest]) -> list[DigestPlan]:
         """One plan per due digest (empty picks when nothing is new for them)."""
         interested = [d.subscriber.id for d in due if not d.subscriber.preferences.trending_only]
@@ -136,11 +147,17 @@ class Composer:
         feedback = self.store.feedback_of(interested)
         sent = self._sent
         self._prepare(interests, feedback)
+        personal = self.personal.picks(
+            [d for d in due if not d.subscriber.preferences.trending_only],
+            self._limit,
+            sent,
+            self.ranker,
+        )
         plans = []
         for digest in due:
             sid = digest.subscriber.id
             prefs = digest.subscriber.preferences
-            limit = self.catchup_papers if digest.window.capped else prefs.max_papers
+            limit = self._limit(digest)
             profile = Profile(
                 subscriber_id=sid,
                 start=digest.window.start,
@@ -150,7 +167,7 @@ class Composer:
                 feedback=feedback.get(sid, Feedback()),
                 sent=frozenset(sent.get(sid, ())),
             )
-            picks = tuple(self.ranker.pick(profile))
+            picks = tuple(personal[sid] if sid in personal else self.ranker.pick(profile))
             empty = not picks and not prefs.send_empty
             plans.append(
                 DigestPlan(
@@ -165,3 +182,93 @@ class Composer:
                 )
             )
         return plans
+
+
+class PersonalPicks:
+    """Digests of subscribers who are also readers (an account with the same address
+    whose profile has signals: ratings, thumbs, saves, upvotes, a library): their papers
+    ranked by their personal model with ``rank_readers``, the ranking of the For-you
+    page, feed and API. Everyone else keeps the interest ranking (``Ranker``).
+
+    The window, the sent-log and what the reader already has or judged are excluded as
+    the interest ranking excludes them, so "never the same paper twice" holds whichever
+    ranks a digest. The collection statistics and the candidates are prepared once per
+    run, on first use.
+    """
+
+    def __init__(self, store: PoolStore, pool: CandidatePool, embed: EmbedTexts | None) -> None:
+        self.store = cast("PaperStore", store)
+        self.pool = pool
+        self.embed = embed
+        self._prepared: tuple[str, Background, Candidates] | None = None
+        self._outside: dict[float, list[str]] = {}
+
+    def _prepare(self) -> tuple[str, Background, Candidates]:
+        from paperfeed.personal.readers import background_for, candidates_from_pool
+
+        if self._prepared is None:
+            generation, background = background_for(self.store)
+            self._prepared = (generation, background, candidates_from_pool(self.pool, background))
+        return self._prepared
+
+    def _not_new(self, start: datetime, ranker: Ranker) -> list[str]:
+        key = start.timestamp()
+        if key not in self._outside:
+            new = ranker.window_mask(start)
+            self._outside[key] = [
+                p.paper.id for p, n in zip(self.pool.papers, new, strict=True) if not n
+            ]
+        return self._outside[key]
+
+    def picks(
+        self,
+        due: Sequence[DueDigest],
+        limit_of: Callable[[DueDigest], int],
+        sent: dict[int, set[str]],
+        ranker: Ranker,
+    ) -> dict[int, list[DigestPick]]:
+        """Picks by subscriber id, for those of ``due`` who are readers with signals."""
+        from paperfeed.personal.feed import rank_readers
+        from paperfeed.personal.readers import reader_model
+
+        if not due or len(self.pool) == 0:
+            return {}
+        accounts = self.store.account_ids([d.subscriber.email for d in due])
+        readers = []
+        for digest in due:
+            account = accounts.get(digest.subscriber.email)
+            if account is None:
+                continue
+            profile = self.store.profile(account)
+            if profile.events:
+                readers.append((digest, profile))
+        if not readers:
+            return {}
+        generation, background, candidates = self._prepare()
+        models = [
+            reader_model(
+                self.store,
+                profile.account_id,
+                embed=self.embed,
+                profile=profile,
+                background=(generation, background),
+            )[0]
+            for _, profile in readers
+        ]
+        exclude = [
+            {
+                *self._not_new(d.window.start, ranker),
+                *sent.get(d.subscriber.id, ()),
+                *profile.paper_ids,
+            }
+            for d, profile in readers
+        ]
+        limit = max(limit_of(d) for d, _ in readers)
+        ranked = rank_readers(models, candidates, background, limit=limit, exclude=exclude)
+        return {
+            d.subscriber.id: [
+                DigestPick(r.id, r.reasons[0] if r.reasons else "recommended for you")
+                for r in papers[: limit_of(d)]
+            ]
+            for (d, _), papers in zip(readers, ranked, strict=True)
+        }

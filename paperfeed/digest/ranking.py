@@ -130,6 +130,10 @@ class Ranker:
             self._windows[key] = self.pool.in_window(start)
         return self._windows[key]
 
+    def window_mask(self, start: datetime) -> npt.NDArray[np.bool_]:
+        """Which pool rows are new for a window starting at ``start`` (shared, read only)."""
+        return self._window(start)
+
     def new_papers(self, start: datetime) -> int:
         """How many pool papers are new for a window starting at ``start``."""
         return int(self._window(start).sum()) if len(self.pool) else 0

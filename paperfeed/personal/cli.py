@@ -22,7 +22,7 @@ from paperfeed.papers.ids import InvalidArxivId, parse_arxiv_id
 from paperfeed.personal.errors import PersonalError
 from paperfeed.personal.library_import import FORMATS, MAX_BYTES
 from paperfeed.store import PaperStore
-from paperfeed.store.personal import FollowKind, Rating
+from paperfeed.store.personal import FollowKind, Rating, TokenKind
 
 
 def _reader(email: str) -> tuple[PaperStore, int]:
@@ -202,3 +202,38 @@ def for_you_command(
         if explain:
             for reason in paper.reasons:
                 click.echo(f"       {reason}")
+
+
+@click.group("token", cls=PaperfeedGroup)
+def token_group() -> None:
+    """A reader's private feed URL and personal API tokens."""
+
+
+@token_group.command("create")
+@click.argument("email")
+@click.option("--kind", type=click.Choice(("api", "feed")), required=True)
+@click.option("--label", default="", help="A name for the token (e.g. the client).")
+@db_option
+def token_create(email: str, kind: TokenKind, label: str) -> None:
+    """Make a token and print it once (a feed token replaces the reader's earlier one)."""
+    from paperfeed.personal.tokens import issue_token
+
+    store, account = _reader(email)
+    token = issue_token(store, account, kind, label)
+    if kind == "feed":
+        site = str(app_context().settings.get("public_url") or "").rstrip("/")
+        click.echo(f"{site}/for-you/feed/{token}.atom")
+        click.echo(f"{site}/for-you/feed/{token}.rss")
+    else:
+        click.echo(token)
+
+
+@token_group.command("revoke")
+@click.argument("email")
+@click.option("--kind", type=click.Choice(("api", "feed")), required=True)
+@db_option
+def token_revoke(email: str, kind: TokenKind) -> None:
+    """Revoke every live token of that kind of the reader, at once."""
+    store, account = _reader(email)
+    revoked = store.revoke_personal_tokens(account, kind, datetime.now(UTC))
+    click.echo(f"revoked {revoked} {kind} token{'s' if revoked != 1 else ''}")

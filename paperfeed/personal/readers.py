@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import numpy as np
+import numpy.typing as npt
 
 from paperfeed.community.names import name_from_email
 from paperfeed.community.scoring import TrendingModel
@@ -215,10 +216,22 @@ def reader_model(
     *,
     embed: EmbedTexts | None = None,
     profile: Profile | None = None,
+    background: tuple[str, Background] | None = None,
 ) -> tuple[ReaderModel, Profile, Background]:
     """The reader's model, trained again only when their profile or the embeddings
-    changed since it was kept."""
-    generation, background = background_for(store)
+    changed since it was kept. A digest run passes the ``background_for`` it read once."""
+    generation, background_ = background or background_for(store)
+    return _reader_model(store, account_id, generation, background_, embed, profile)
+
+
+def _reader_model(
+    store: PaperStore,
+    account_id: int,
+    generation: str,
+    background: Background,
+    embed: EmbedTexts | None,
+    profile: Profile | None,
+) -> tuple[ReaderModel, Profile, Background]:
     profile = profile or store.profile(account_id)
     wanted = fingerprint(profile, generation, background)
     kept = store.reader_model(account_id)
@@ -278,6 +291,12 @@ def _text(paper: StoredPaper) -> str:
 
 def _facts(paper: StoredPaper, raw: bytes | None, dim: int, trend: float = 0.0) -> PaperFacts:
     vector = np.frombuffer(raw, dtype=np.float32) if raw and len(raw) == dim * 4 else None
+    return _facts_of(paper, vector, trend)
+
+
+def _facts_of(
+    paper: StoredPaper, vector: npt.NDArray[np.float32] | None, trend: float
+) -> PaperFacts:
     return PaperFacts(
         id=paper.paper.id,
         title=paper.title_text,
@@ -323,10 +342,17 @@ def candidates_for(
         generation=generation or None,
         dim=background.dim if generation else 0,
     )
-    facts = [
-        _facts(paper, vectors.get(paper.paper.id), background.dim, float(pool.trend[row]))
-        for row, paper in enumerate(pool.papers)
-    ]
+    return candidates_from_pool(pool, background)
+
+
+def candidates_from_pool(pool: CandidatePool, background: Background) -> Candidates:
+    """A digest run's pool as the ranker's candidates (same rows, same trend)."""
+    vectors = pool.vectors
+    usable = vectors is not None and vectors.shape[1] == background.dim
+    facts = []
+    for row, paper in enumerate(pool.papers):
+        vector = vectors[row] if usable and vectors is not None and vectors[row].any() else None
+        facts.append(_facts_of(paper, vector, float(pool.trend[row])))
     return Candidates.build(facts, background)
 
 

@@ -13,7 +13,7 @@ from abc import abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 Rating = Literal["more", "less"]
 FollowKind = Literal["author", "category", "topic"]
@@ -64,6 +64,18 @@ class StoredModel:
 
 
 @dataclass(frozen=True, slots=True)
+class PersonalToken:
+    """A private-feed or API token as kept: its digest (never the token), label and use."""
+
+    token_hash: str
+    kind: TokenKind
+    label: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class StoredBackground:
     generation: str
     papers: int
@@ -82,6 +94,10 @@ class PersonalStore(Protocol):
     @abstractmethod
     def account_id(self, email: str) -> int | None:
         """The id of the account of this (normalised) address, if there is one."""
+
+    @abstractmethod
+    def account_ids(self, emails: Sequence[str]) -> dict[str, int]:
+        """The accounts of these (normalised) addresses that have one, by address."""
 
     @abstractmethod
     def rate(self, account_id: int, paper_id: str, rating: Rating, at: datetime) -> None:
@@ -154,6 +170,29 @@ class PersonalStore(Protocol):
         """Revoke every live token of this kind of the reader; how many."""
 
     @abstractmethod
+    def replace_personal_token(
+        self, account_id: int, kind: TokenKind, token_hash: str, label: str, at: datetime
+    ) -> int:
+        """Revoke the reader's live tokens of this kind and keep the new one, in one
+        transaction (a rotated feed URL stops working at once); how many were revoked."""
+
+    @abstractmethod
+    def revoke_personal_token(self, account_id: int, token_hash: str, now: datetime) -> bool:
+        """Revoke one of the reader's tokens; whether it was live."""
+
+    @abstractmethod
+    def personal_tokens(self, account_id: int) -> list[PersonalToken]:
+        """The reader's tokens, live and revoked, newest first."""
+
+    @abstractmethod
+    def personal_rows(self, account_id: int) -> dict[str, list[dict[str, Any]]]:
+        """Every row the store holds about the reader, by table, in one snapshot (what
+        "download my data" gives them): account, subscription, digest interests,
+        thumbs and sent-log, ratings, follows, library, saves and upvotes, token
+        metadata (never the digests)."""
+
+    @abstractmethod
     def forget_personal_data(self, account_id: int) -> None:
-        """Delete the reader's ratings, follows, library, model and tokens in one
-        transaction (the account itself goes with ``delete_account``, which cascades)."""
+        """Delete the reader's ratings (the digest's thumbs too), follows (the digest's
+        interests too), library, model and tokens in one transaction (the account itself
+        goes with ``delete_account``, which cascades)."""

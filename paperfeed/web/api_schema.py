@@ -21,6 +21,7 @@ HF_NOT_FOUND = {
 }
 _MEANINGS = {
     400: "A parameter is not understood or out of range (`detail` says which)",
+    401: "No personal API token, or one that was revoked or mistyped (`detail` says which)",
     404: "Not found: no such paper, or no such period (week 53 of a 52-week year)",
     503: "Search is not available on this server",
 }

@@ -43,6 +43,7 @@ from paperfeed.web.routes import (
     hf_api,
     pages,
     personal,
+    personal_access,
     subscribe,
     subscriptions,
 )
@@ -157,6 +158,8 @@ def create_app(
     subscriptions.install(app, settings, store, signer)
     for module in (api, hf_api, feeds, subscribe, community, personal, docs, cite, pages):
         app.include_router(module.router)
+    for router in (personal_access.api_router, personal_access.feed_router, personal_access.pages):
+        app.include_router(router)
     app.router.routes.append(mcp.route)  # /mcp: the MCP server (docs/mcp.md)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_middleware(QuietEndings)

@@ -87,3 +87,29 @@ def test_rate_follow_unfollow_and_their_errors(
         "library", "import", "bo@example.org", str(LIBRARY / "library.ris"), "--format", "bibtex"
     )
     assert code == 1 and "no entries found in the file (read as bibtex)" in out
+
+
+def test_token_create_prints_a_working_token_once_and_revoke_kills_it(
+    demo_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime
+
+    from paperfeed.personal.tokens import token_account
+
+    monkeypatch.setenv("PAPERFEED_DATABASE_URL", demo_url)
+    monkeypatch.delenv("PAPERFEED_CONFIG", raising=False)
+    cli = CliRunner()
+    made = cli.invoke(main, ["token", "create", "cy@example.org", "--kind", "api"])
+    assert made.exit_code == 0, made.output
+    token = made.output.strip()
+    feed = cli.invoke(main, ["token", "create", "cy@example.org", "--kind", "feed"])
+    assert "/for-you/feed/pff_" in feed.output
+    with open_store(demo_url) as store:
+        account = store.account_id("cy@example.org")
+        assert account is not None
+        assert token_account(store, "api", token) == account
+        assert token_account(store, "feed", token) is None
+    revoked = cli.invoke(main, ["token", "revoke", "cy@example.org", "--kind", "api"])
+    assert revoked.output == "revoked 1 api token\n"
+    with open_store(demo_url) as store:
+        assert token_account(store, "api", token, now=datetime.now(UTC)) is None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import cast
+from typing import Any, cast
 
 from paperfeed.store.database import Database, Transaction
 from paperfeed.store.dialect import stored_moment
@@ -17,6 +17,7 @@ from paperfeed.store.personal import (
     EventKind,
     Follow,
     FollowKind,
+    PersonalToken,
     Profile,
     ProfileEvent,
     Rating,
@@ -52,6 +53,16 @@ class PersonalTables:
     def account_id(self, email: str) -> int | None:
         found = self._db.value("SELECT id FROM accounts WHERE email = ?", (email,))
         return None if found is None else int(found)
+
+    def account_ids(self, emails: Sequence[str]) -> dict[str, int]:
+        if not emails:
+            return {}
+        dialect = self._db.dialect
+        rows = self._db.all(
+            f"SELECT email, id FROM accounts WHERE {dialect.member('email')}",
+            (dialect.values(emails),),
+        )
+        return {row["email"]: int(row["id"]) for row in rows}
 
     # -- ratings, follows, library ------------------------------------------------------
 
@@ -251,6 +262,63 @@ class PersonalTables:
         )
         return cursor.rowcount
 
+    def replace_personal_token(
+        self, account_id: int, kind: TokenKind, token_hash: str, label: str, at: datetime
+    ) -> int:
+        def replace(tx: Transaction) -> int:
+            revoked = tx.execute(
+                "UPDATE personal_tokens SET revoked_at = ?"
+                " WHERE account_id = ? AND kind = ? AND revoked_at IS NULL",
+                (at, account_id, kind),
+            ).rowcount
+            tx.execute(
+                "INSERT INTO personal_tokens (token_hash, account_id, kind, label, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (token_hash, account_id, kind, label, at),
+            )
+            return revoked
+
+        return self._db.write(replace)
+
+    def revoke_personal_token(self, account_id: int, token_hash: str, now: datetime) -> bool:
+        cursor = self._db.write(
+            lambda tx: tx.execute(
+                "UPDATE personal_tokens SET revoked_at = ?"
+                " WHERE account_id = ? AND token_hash = ? AND revoked_at IS NULL",
+                (now, account_id, token_hash),
+            )
+        )
+        return cursor.rowcount > 0
+
+    def personal_tokens(self, account_id: int) -> list[PersonalToken]:
+        rows = self._db.all(
+            "SELECT token_hash, kind, label, created_at, last_used_at, revoked_at"
+            " FROM personal_tokens WHERE account_id = ? ORDER BY created_at DESC, token_hash",
+            (account_id,),
+        )
+        return [
+            PersonalToken(
+                row["token_hash"],
+                cast(TokenKind, row["kind"]),
+                row["label"],
+                stored_moment(row["created_at"]),
+                _moment_or_none(row["last_used_at"]),
+                _moment_or_none(row["revoked_at"]),
+            )
+            for row in rows
+        ]
+
+    def personal_rows(self, account_id: int) -> dict[str, list[dict[str, Any]]]:
+        params = (account_id,)
+
+        def read(tx: Transaction) -> dict[str, list[dict[str, Any]]]:
+            return {
+                name: [dict(row) for row in tx.all(sql, params)]
+                for name, sql in _PERSONAL_ROWS.items()
+            }
+
+        return self._db.read(read, snapshot=True)
+
     def forget_personal_data(self, account_id: int) -> None:
         def forget(tx: Transaction) -> None:
             for table in (
@@ -261,8 +329,47 @@ class PersonalTables:
                 "personal_tokens",
             ):
                 tx.execute(f"DELETE FROM {table} WHERE account_id = ?", (account_id,))
+            # The digest's thumbs are ratings and its interests are follows (one profile).
+            for table in ("subscriber_feedback", "subscriber_interests"):
+                tx.execute(
+                    f"DELETE FROM {table} WHERE subscriber_id IN ({_SAME_PERSON})", (account_id,)
+                )
 
         self._db.write(forget)
+
+
+def _moment_or_none(value: Any) -> datetime | None:
+    return None if value is None else stored_moment(value)
+
+
+_OF_SAME_PERSON = f"WHERE subscriber_id IN ({_SAME_PERSON})"
+_PERSONAL_ROWS = {
+    "account": "SELECT id, email, display_name, github_handle, created_at, last_signin_at"
+    " FROM accounts WHERE id = ?",
+    "subscription": "SELECT s.id, s.email, s.status, s.created_at, s.confirmed_at,"
+    " s.updated_at, s.unsubscribed_at, s.cadence, s.weekdays, s.timezone, s.send_hour,"
+    " s.max_papers, s.trending_only, s.send_empty, s.last_digest_at"
+    " FROM subscribers s JOIN accounts a ON a.email = s.email WHERE a.id = ?",
+    "digest_interests": "SELECT kind, value, position FROM subscriber_interests"
+    f" {_OF_SAME_PERSON} ORDER BY kind, position, value",
+    "digest_thumbs": "SELECT paper_id, verdict, at FROM subscriber_feedback"
+    f" {_OF_SAME_PERSON} ORDER BY at, paper_id",
+    "digests_sent": "SELECT paper_id, period FROM digest_sent"
+    f" {_OF_SAME_PERSON} ORDER BY period, paper_id",
+    "ratings": "SELECT paper_id, rating, rated_at FROM reader_ratings WHERE account_id = ?"
+    " ORDER BY rated_at, paper_id",
+    "follows": "SELECT kind, value, followed_at FROM reader_follows WHERE account_id = ?"
+    " ORDER BY followed_at, kind, value",
+    "library": "SELECT paper_id, source, added_at FROM reader_library WHERE account_id = ?"
+    " ORDER BY added_at, paper_id",
+    "saves_and_upvotes": "SELECT kind, paper_id, created_at FROM paper_marks"
+    " WHERE account_id = ? ORDER BY created_at, kind, paper_id",
+    "tokens": "SELECT kind, label, created_at, last_used_at, revoked_at FROM personal_tokens"
+    " WHERE account_id = ? ORDER BY created_at, kind",
+    "model": "SELECT generation, format, updated_at FROM reader_models WHERE account_id = ?",
+}
+"""What "download my data" holds, table by table (the model's state is added as JSON by
+the caller; token digests and sessions are secrets, never exported)."""
 
 
 def _profile(tx: Transaction, account_id: int) -> Profile:

@@ -250,10 +250,12 @@ async def _account_form(
     request: Request, account: Account, *, error: str | None = None, status: int = 200
 ) -> Response:
     from paperfeed.web.routes.personal import account_sections
+    from paperfeed.web.routes.personal_access import access_context
 
     state = web_state(request)
     subscriber = await run_in_threadpool(state.store.get_subscriber, account.email)
     personal = await run_in_threadpool(account_sections, state.store, account.id)
+    access = await run_in_threadpool(access_context, state, account.id)
     return _form_page(
         request,
         "account.html",
@@ -263,6 +265,7 @@ async def _account_form(
         subscriber=subscriber,
         error=error,
         **personal,
+        **access,
     )
 
 
