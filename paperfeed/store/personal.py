@@ -144,5 +144,5 @@ class PersonalStore(Protocol):
 
     @abstractmethod
     def forget_personal_data(self, account_id: int) -> None:
-        """Delete the reader's ratings, follows, library, model and tokens in one
-        transaction (the account itself goes with ``delete_account``, which cascades)."""
+        """Delete the reader's ratings, follows, library, model, tokens and collections
+        in one transaction (the account itself goes with ``delete_account``, which cascades)."""

@@ -37,6 +37,7 @@ from paperfeed.web.responses import drain_background, in_background
 from paperfeed.web.routes import (
     api,
     cite,
+    collections,
     community,
     docs,
     feeds,
@@ -154,8 +155,9 @@ def create_app(
     ensure_params(store, app.state.community.model)
     install_error_handlers(app)
     subscriptions.install(app, settings, store, signer)
-    for module in (api, hf_api, feeds, subscribe, community, docs, cite, pages):
+    for module in (api, hf_api, feeds, subscribe, community, collections, docs, cite, pages):
         app.include_router(module.router)
+    app.include_router(collections.uploads)
     app.router.routes.append(mcp.route)  # /mcp: the MCP server (docs/mcp.md)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_middleware(QuietEndings)

@@ -238,6 +238,7 @@ class PersonalTables:
                 "reader_library",
                 "reader_models",
                 "personal_tokens",
+                "collections",
             ):
                 tx.execute(f"DELETE FROM {table} WHERE account_id = ?", (account_id,))
 
