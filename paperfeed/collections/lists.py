@@ -95,6 +95,16 @@ def canonical_paper(paper_id: str) -> str:
         raise CollectionError(f"{paper_id[:60]!r} is not an arXiv identifier") from exc
 
 
+def known_papers(store: LibraryLookup, paper_ids: Sequence[str]) -> list[str]:
+    """The canonical ids of papers as typed, or which one paperfeed lacks."""
+    canonical = [canonical_paper(paper_id) for paper_id in paper_ids]
+    found = store.get_papers(canonical)
+    missing = [paper_id for paper_id in canonical if paper_id not in found]
+    if missing:
+        raise CollectionError(f"paperfeed has no paper {missing[0]}")
+    return canonical
+
+
 def create_list(
     store: CollectionStore, account_id: int, name: str, *, public: bool = False
 ) -> Collection:
@@ -152,14 +162,10 @@ def update_list(
 
 def add_papers(store: ListStore, collection: Collection, entries: Sequence[tuple[str, str]]) -> int:
     """Add ``(paper id, note)`` pairs (ids as typed); how many were new."""
+    ids = known_papers(store, [paper_id for paper_id, _ in entries])
     checked = [
-        (canonical_paper(paper_id), clean_text(note, MAX_NOTE, "note"))
-        for paper_id, note in entries
+        (i, clean_text(note, MAX_NOTE, "note")) for i, (_, note) in zip(ids, entries, strict=True)
     ]
-    found = store.get_papers([paper_id for paper_id, _ in checked])
-    missing = [paper_id for paper_id, _ in checked if paper_id not in found]
-    if missing:
-        raise CollectionError(f"paperfeed has no paper {missing[0]}")
     if collection.papers + len(checked) > MAX_PAPERS:
         raise CollectionError(f"a list holds at most {MAX_PAPERS:,} papers")
     return store.add_to_collection(collection.id, checked, _now())
