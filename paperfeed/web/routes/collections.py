@@ -8,7 +8,7 @@ reader's saves are their default list, at ``/saved``.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -46,10 +46,9 @@ from paperfeed.web.community import (
     page_context,
     set_csrf_cookie,
 )
-from paperfeed.web.csrf import COOKIE as CSRF_COOKIE
-from paperfeed.web.csrf import FIELD, CSRFError
+from paperfeed.web.csrf import FIELD
 from paperfeed.web.responses import send
-from paperfeed.web.routes.community import safe_next
+from paperfeed.web.routes.community import _check_csrf, _form_page, safe_next
 from paperfeed.web.state import web_state
 from paperfeed.web.views import paper_view
 
@@ -73,17 +72,10 @@ def _text(form: FormData, name: str, limit: int = 2_100) -> str:
     return value[:limit] if isinstance(value, str) else ""
 
 
-def _check_csrf(request: Request, form: FormData) -> None:
-    try:
-        web_state(request).csrf.check(_text(form, FIELD) or None, request.cookies.get(CSRF_COOKIE))
-    except CSRFError as exc:
-        raise HTTPException(403, f"Please try again: {exc}.") from exc
-
-
 async def _posted(request: Request, *, files: int = 0) -> tuple[FormData, Account | None]:
     """The form (its token checked first) and who sent it."""
     form = await request.form(max_files=files, max_fields=20)
-    _check_csrf(request, form)
+    _check_csrf(web_state(request), request, form)
     return form, await current_account(request)
 
 
@@ -108,22 +100,6 @@ async def _upload(form: FormData) -> bytes | None:
     return await upload.read(MAX_BYTES + 1)
 
 
-def _csrf_page(request: Request, template: str, status: int = 200, **context: Any) -> Response:
-    """A page with forms for the signed-in reader: their token, never cached."""
-    state = web_state(request)
-    nonce = request.cookies.get(CSRF_COOKIE) or state.csrf.new_nonce()
-    token = state.csrf.token_for(nonce)
-    context = {"csrf_token": token, **context}
-    rendered = state.render_html(template, status_code=status, csrf_field=FIELD, **context)
-    response = send(request, rendered, PRIVATE)
-    if request.cookies.get(CSRF_COOKIE) != nonce:
-        response.set_cookie(
-            CSRF_COOKIE, nonce, max_age=2 * 60 * 60, httponly=True, samesite="strict",
-            secure=request.url.scheme == "https", path="/",
-        )  # fmt: skip
-    return response
-
-
 # -- the reader's lists ---------------------------------------------------------------------
 
 
@@ -139,7 +115,7 @@ async def _lists_page(
     request: Request, account: Account, *, error: str | None = None, name: str = ""
 ) -> Response:
     lists = await run_in_threadpool(web_state(request).store.collections_of, account.id)
-    return _csrf_page(
+    return _form_page(
         request,
         "collections.html",
         status=400 if error else 200,
