@@ -44,6 +44,7 @@ from paperfeed.store import PaperFilter, PaperStore, open_store
         "trending": "paperfeed.community.cli:trending",
         "github": "paperfeed.community.cli:github",
         "cite": "paperfeed.citations.cli:cite_command",
+        "collections": "paperfeed.collections.cli:collections",
         "mcp": "paperfeed.mcp.cli:mcp_command",
         "library": "paperfeed.personal.cli:library",
         "rate": "paperfeed.personal.cli:rate",

@@ -91,6 +91,9 @@ class McpEndpoint:
         self.route = Route(PATH, endpoint=self, methods=["POST"])  # stateless: no GET stream
 
     def _build(self) -> tuple[Any, ASGIApp]:
+        from paperfeed.community.settings import CommunitySettings
+        from paperfeed.digest.run import embedder_for
+        from paperfeed.mcp.reader_tools import ReaderTools
         from paperfeed.mcp.server import build_server
         from paperfeed.mcp.tools import PaperTools
 
@@ -101,7 +104,9 @@ class McpEndpoint:
             self._default_window,
             str(self._settings.get("public_url") or ""),
         )
-        server = build_server(tools)
+        community = CommunitySettings.from_settings(self._settings)
+        reader = ReaderTools(self._store, self._model, community, embedder_for(self._settings))
+        server = build_server(tools, reader)
         app = server.streamable_http_app(
             streamable_http_path=PATH,
             stateless_http=True,

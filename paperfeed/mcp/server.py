@@ -14,7 +14,7 @@ from datetime import date
 from functools import wraps
 from typing import Annotated, Literal, ParamSpec, TypeVar
 
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ToolAnnotations
 from pydantic import Field
@@ -22,6 +22,7 @@ from pydantic import Field
 from paperfeed import __version__
 from paperfeed.citations import FORMATS
 from paperfeed.errors import PaperfeedError
+from paperfeed.mcp.reader_tools import Added, ForYou, ReaderTools
 from paperfeed.mcp.tools import (
     Citation,
     Listing,
@@ -43,7 +44,9 @@ dates and author), browse a day, week or month with daily_papers, see what the
 community reads with trending, look one paper up with get_paper (abstract, TL;DR,
 links, trend), find related work with similar_papers, and get BibTeX, RIS, CSL-JSON
 or an APA reference with cite. Papers are named by arXiv id (2112.12345,
-hep-th/9108028; versions and abs URLs are accepted). Every tool only reads."""
+hep-th/9108028; versions and abs URLs are accepted). These tools only read.
+With the reader's personal API token, for_you lists the papers picked for them (with
+reasons) and add_to_collection puts a paper into one of their lists."""
 
 MAX_LIMIT = 50
 MAX_LISTING = 100
@@ -62,6 +65,21 @@ Category = Annotated[
 ]
 Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT, description=f"How many papers (1-{MAX_LIMIT}).")]
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, open_world_hint=False)
+ADDS = ToolAnnotations(
+    read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False
+)
+BEARER = "bearer "
+
+
+def request_token(ctx: Context, stdio_token: str | None) -> str | None:
+    """The reader's API token: the HTTP request's ``Authorization: Bearer`` header, or
+    over stdio the one the server was started with."""
+    request = ctx.request_context.request
+    headers = getattr(request, "headers", None)
+    if headers is None:
+        return stdio_token
+    value = str(headers.get("authorization", ""))
+    return value[len(BEARER) :].strip() if value.lower().startswith(BEARER) else None
 
 
 def _tool_errors(function: Callable[P, R]) -> Callable[P, R]:
@@ -77,8 +95,11 @@ def _tool_errors(function: Callable[P, R]) -> Callable[P, R]:
     return call
 
 
-def build_server(tools: PaperTools) -> MCPServer:
-    """A server whose tools answer from ``tools``; sync tools run on worker threads."""
+def build_server(
+    tools: PaperTools, reader: ReaderTools | None = None, *, stdio_token: str | None = None
+) -> MCPServer:
+    """A server whose tools answer from ``tools`` (and the reader's own from
+    ``reader``, opened by a token); sync tools run on worker threads."""
     server: MCPServer = MCPServer(
         "paperfeed",
         title="paperfeed",
@@ -176,4 +197,45 @@ def build_server(tools: PaperTools) -> MCPServer:
         assert format in FORMATS
         return tools.cite(paper_ids, format)
 
+    if reader is not None:
+        _reader_tools(server, reader, stdio_token)
     return server
+
+
+def _reader_tools(server: MCPServer, reader: ReaderTools, stdio_token: str | None) -> None:
+    @server.tool(title="Papers for you", annotations=READ_ONLY)
+    @_tool_errors
+    def for_you(
+        ctx: Context,
+        since: Annotated[
+            date | None, Field(description="Listed on or after (default: the latest day).")
+        ] = None,
+        until: Annotated[date | None, Field(description="Listed on or before.")] = None,
+        limit: Limit = 20,
+    ) -> ForYou:
+        """The papers of a window ranked for the reader the API token belongs to (their
+        ratings, saves, library and follows), best first, each with the reasons it was
+        picked. Papers they already have or rated are left out. Needs the token."""
+        return reader.for_you(request_token(ctx, stdio_token), since, until, limit)
+
+    @server.tool(title="Add a paper to a list", annotations=ADDS)
+    @_tool_errors
+    def add_to_collection(
+        ctx: Context,
+        collection: Annotated[
+            str,
+            Field(
+                min_length=1,
+                max_length=100,
+                description="The list's name or id; a new name makes a private list;"
+                ' "Saved" is the reader\'s saved papers.',
+            ),
+        ],
+        paper_id: PaperId,
+        note: Annotated[
+            str, Field(max_length=2000, description="An optional note on the paper.")
+        ] = "",
+    ) -> Added:
+        """Put a paper into one of the reader's lists (collections), with an optional
+        note; adding it again only replaces the note. Needs the token."""
+        return reader.add_to_collection(request_token(ctx, stdio_token), collection, paper_id, note)

@@ -16,6 +16,7 @@ from typing import Any, Literal, Protocol
 
 from paperfeed.errors import PaperfeedError
 from paperfeed.papers.model import Paper
+from paperfeed.store.collections import CollectionStore
 from paperfeed.store.community import CommunityStore
 from paperfeed.store.outbox import OutboxStore
 from paperfeed.store.personal import PersonalStore
@@ -207,6 +208,7 @@ class PaperStore(
     TrendingStore,
     PersonalStore,
     SummaryStore,
+    CollectionStore,
     ABC,
 ):
     """The whole store: every capability's part, migrations and connections. Callers

@@ -194,5 +194,5 @@ class PersonalStore(Protocol):
     @abstractmethod
     def forget_personal_data(self, account_id: int) -> None:
         """Delete the reader's ratings (the digest's thumbs too), follows (the digest's
-        interests too), library, model and tokens in one transaction (the account itself
-        goes with ``delete_account``, which cascades)."""
+        interests too), library, model, tokens and collections in one transaction (the
+        account itself goes with ``delete_account``, which cascades)."""

@@ -37,6 +37,7 @@ from paperfeed.web.responses import drain_background, in_background
 from paperfeed.web.routes import (
     api,
     cite,
+    collections,
     community,
     docs,
     feeds,
@@ -156,8 +157,20 @@ def create_app(
     ensure_params(store, app.state.community.model)
     install_error_handlers(app)
     subscriptions.install(app, settings, store, signer)
-    for module in (api, hf_api, feeds, subscribe, community, personal, docs, cite, pages):
+    for module in (
+        api,
+        hf_api,
+        feeds,
+        subscribe,
+        community,
+        personal,
+        collections,
+        docs,
+        cite,
+        pages,
+    ):
         app.include_router(module.router)
+    app.include_router(collections.uploads)
     for router in (personal_access.api_router, personal_access.feed_router, personal_access.pages):
         app.include_router(router)
     app.router.routes.append(mcp.route)  # /mcp: the MCP server (docs/mcp.md)

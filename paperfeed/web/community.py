@@ -26,10 +26,12 @@ from paperfeed.config import Settings
 from paperfeed.mail import MailSettings
 from paperfeed.security import TokenSigner
 from paperfeed.store.base import StoredPaper
+from paperfeed.store.collections import CollectionStore
 from paperfeed.store.community import Account, CommunityStore, SignalScorer
 from paperfeed.store.personal import PersonalStore
 from paperfeed.store.trending import TrendingStore
 from paperfeed.web.cache import Rendered
+from paperfeed.web.collections import list_choices
 from paperfeed.web.csrf import COOKIE as CSRF_COOKIE
 from paperfeed.web.csrf import MAX_AGE as CSRF_MAX_AGE
 from paperfeed.web.responses import PAGE_CACHE, cached, send
@@ -119,8 +121,9 @@ async def current_viewer(request: Request) -> Viewer | None:
     return Viewer(account, csrf.token_for(nonce), nonce, fresh)
 
 
-class CardStore(TrendingStore, CommunityStore, PersonalStore, Protocol):
-    """What a paper card's signals read: the ledger's counts and the viewer's marks."""
+class CardStore(TrendingStore, CommunityStore, PersonalStore, CollectionStore, Protocol):
+    """What a paper card's signals read: the ledger's counts, the viewer's marks and
+    lists."""
 
 
 def card_signals(
@@ -165,6 +168,7 @@ def page_context(
         "viewer": viewer,
         "csrf_token": viewer.csrf_token if viewer else "",
         "next_url": path,
+        **list_choices(store, papers, viewer.account.id if viewer else None),
     }
 
 

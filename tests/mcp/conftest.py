@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +19,13 @@ from paperfeed.community.hf_signals import import_hf_signals
 from paperfeed.community.ranking import ensure_params
 from paperfeed.community.settings import CommunitySettings
 from paperfeed.config import Settings
+from paperfeed.personal.tokens import issue_token
 from paperfeed.store import PaperStore
 from tests.web.conftest import sample_papers
 
-TOOLS = {"search_papers", "get_paper", "similar_papers", "daily_papers", "trending", "cite"}
+READ_TOOLS = {"search_papers", "get_paper", "similar_papers", "daily_papers", "trending", "cite"}
+READER_TOOLS = {"for_you", "add_to_collection"}
+TOOLS = READ_TOOLS | READER_TOOLS
 
 
 @pytest.fixture
@@ -60,8 +64,8 @@ async def check_tools(client: Client) -> None:
     listed = {tool.name: tool for tool in (await client.list_tools()).tools}
     assert set(listed) == TOOLS
     for tool in listed.values():
-        assert tool.description and tool.annotations and tool.annotations.read_only_hint
-        assert tool.output_schema is not None
+        assert tool.description and tool.annotations and tool.output_schema is not None
+        assert tool.annotations.read_only_hint is (tool.name != "add_to_collection")
     limit = listed["search_papers"].input_schema["properties"]["limit"]
     assert (limit["minimum"], limit["maximum"]) == (1, 50)
     assert listed["cite"].input_schema["properties"]["format"]["enum"] == [
@@ -117,3 +121,65 @@ async def check_tools(client: Client) -> None:
     )
     assert "format" in await error_of(client, "cite", paper_ids=["2603.01001"], format="doc")
     assert "Unknown tool" in await error_of(client, "delete_everything")
+    # Without a token the reader's tools are listed but say what they need.
+    assert "needs a personal API token" in await error_of(client, "for_you")
+    assert "needs a personal API token" in await error_of(
+        client, "add_to_collection", collection="Mine", paper_id="2603.01001"
+    )
+
+
+@pytest.fixture
+def reader_token(store: PaperStore, filled_url: str) -> str:
+    """An API token of a reader whose library holds one paper by the same authors."""
+    account = store.ensure_account("ada@example.org", "ada")
+    store.add_to_library(account, ["2603.00501"], "ids", datetime.now(UTC))
+    return issue_token(store, account, "api", "assistant")
+
+
+async def check_reader_tools(client: Client) -> None:
+    """The reader's tools with a valid token: their ranking, and adding to their lists."""
+    ranked = await call(client, "for_you", limit=5)
+    assert [p["id"] for p in ranked["papers"]] == ["2603.01001", "2603.01003", "2603.01002"]
+    assert all(p["reasons"] for p in ranked["papers"])
+    made = await call(
+        client, "add_to_collection", collection="Reading group", paper_id="2603.01003",
+        note="<b>week 1</b>",
+    )  # fmt: skip
+    assert (made["collection"], made["added"], made["created"], made["papers"]) == (
+        "Reading group", True, True, 1,
+    )  # fmt: skip
+    again = await call(
+        client, "add_to_collection", collection=str(made["collection_id"]),
+        paper_id="arXiv:2603.01003v2",
+    )  # fmt: skip
+    assert (again["added"], again["created"], again["papers"]) == (False, False, 1)
+    saved = await call(client, "add_to_collection", collection="saved", paper_id="2603.01001")
+    assert (saved["collection"], saved["collection_id"], saved["added"]) == ("Saved", None, True)
+    # Papers now in the reader's lists or saves are not offered again.
+    after = await call(client, "for_you", limit=5)
+    assert [p["id"] for p in after["papers"]] == ["2603.01002"]
+    assert "not an arXiv identifier" in await error_of(
+        client, "add_to_collection", collection="Reading group", paper_id="x"
+    )
+    assert "no paper 2603.09999" in await error_of(
+        client, "add_to_collection", collection="Reading group", paper_id="2603.09999"
+    )
+    assert "no list '999'" in await error_of(
+        client, "add_to_collection", collection="999", paper_id="2603.01001"
+    )
+    assert "collection" in await error_of(client, "add_to_collection", paper_id="2603.01001")
+    assert "less than or equal to 50" in await error_of(client, "for_you", limit=99)
+    assert "since is after until" in await error_of(
+        client, "for_you", since="2026-03-12", until="2026-03-01"
+    )
+
+
+def check_reader_state(store: PaperStore) -> None:
+    """What the reader's tools wrote, as the store sees it."""
+    account = store.account_id("ada@example.org")
+    assert account is not None
+    (made,) = store.collections_of(account)
+    assert made.name == "Reading group" and not made.public
+    entries = store.collection_entries(made.id, limit=10)
+    assert [(e.paper_id, e.note) for e in entries] == [("2603.01003", "<b>week 1</b>")]
+    assert store.marked_by(account, "save", ["2603.01001"]) == {"2603.01001"}

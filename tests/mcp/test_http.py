@@ -15,7 +15,8 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
-from tests.mcp.conftest import check_tools
+from paperfeed.store import PaperStore
+from tests.mcp.conftest import check_reader_state, check_reader_tools, check_tools, error_of
 from tests.web.live_server import serve_process
 
 pytestmark = pytest.mark.slow
@@ -38,6 +39,24 @@ def test_every_tool_over_streamable_http(tmp_path: Path, filled_url: str) -> Non
         anyio.run(session, f"{base}/mcp")
         # A second client, as another worker process would see it: nothing is kept.
         anyio.run(session, f"{base}/mcp")
+
+
+def test_the_reader_s_tools_with_a_bearer_token_over_http(
+    tmp_path: Path, filled_url: str, reader_token: str, store: PaperStore
+) -> None:
+    async def session(url: str, token: str, check: bool) -> None:
+        http = create_mcp_http_client({"Authorization": f"Bearer {token}"})
+        async with Client(streamable_http_client(url, http_client=http)) as client:
+            if check:
+                await check_reader_tools(client)
+            else:
+                assert "not valid" in await error_of(client, "for_you")
+
+    with serving(tmp_path, filled_url) as base:
+        anyio.run(session, f"{base}/mcp", reader_token, True)
+        anyio.run(session, f"{base}/mcp", "pfa_" + "x" * 43, False)
+        anyio.run(session, f"{base}/mcp", "not even a token", False)
+    check_reader_state(store)
 
 
 def statuses_of(url: str, headers: dict[str, str], *, refused: bool = False) -> set[int]:

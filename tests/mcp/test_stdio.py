@@ -10,17 +10,42 @@ import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
-from tests.mcp.conftest import check_tools, environment
+from paperfeed.store import PaperStore
+from tests.mcp.conftest import (
+    check_reader_state,
+    check_reader_tools,
+    check_tools,
+    environment,
+    error_of,
+)
 
 pytestmark = pytest.mark.slow
 
 
-def server(tmp_path: Path, database_url: str) -> StdioServerParameters:
+def server(tmp_path: Path, database_url: str, *options: str, **env: str) -> StdioServerParameters:
     return StdioServerParameters(
         command=sys.executable,
-        args=["-m", "paperfeed", "--db", database_url, "mcp"],
-        env=environment(tmp_path),
+        args=["-m", "paperfeed", "--db", database_url, "mcp", *options],
+        env=environment(tmp_path, **env),
     )
+
+
+def test_the_reader_s_tools_with_a_token_over_stdio(
+    tmp_path: Path, filled_url: str, reader_token: str, store: PaperStore
+) -> None:
+    async def session() -> None:
+        env = {"PAPERFEED_MCP_TOKEN": reader_token}
+        async with Client(server(tmp_path, filled_url, **env)) as client:
+            await check_reader_tools(client)
+        revoked = reader_token[:-4] + "AAAA"
+        async with Client(server(tmp_path, filled_url, "--token", revoked)) as client:
+            assert "not valid" in await error_of(client, "for_you")
+            assert "not valid" in await error_of(
+                client, "add_to_collection", collection="Other", paper_id="2603.01001"
+            )
+
+    anyio.run(session)
+    check_reader_state(store)
 
 
 def test_every_tool_over_stdio(tmp_path: Path, filled_url: str) -> None:

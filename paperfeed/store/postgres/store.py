@@ -27,6 +27,7 @@ from paperfeed.store.postgres.database import PostgresDatabase, PostgresTransact
 from paperfeed.store.postgres.pgvector import require_pgvector
 from paperfeed.store.postgres.search import PostgresSearch
 from paperfeed.store.rows import authors_json, dumps
+from paperfeed.store.tables.collections import CollectionTables
 from paperfeed.store.tables.community import CommunityTables
 from paperfeed.store.tables.outbox import OutboxTables
 from paperfeed.store.tables.papers import PaperTables
@@ -92,6 +93,7 @@ class PostgresPaperStore(
     CommunityTables,
     PersonalTables,
     SummaryTables,
+    CollectionTables,
     PaperStore,
 ):
     """Papers in PostgreSQL; see ``PaperStore`` for the contract of each method."""

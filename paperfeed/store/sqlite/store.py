@@ -31,6 +31,7 @@ from paperfeed.store.sqlite.connection import ConnectionPool, connect
 from paperfeed.store.sqlite.database import SQLiteDatabase
 from paperfeed.store.sqlite.search import SQLiteSearch
 from paperfeed.store.sqlite.sql import marks
+from paperfeed.store.tables.collections import CollectionTables
 from paperfeed.store.tables.community import CommunityTables
 from paperfeed.store.tables.outbox import OutboxTables
 from paperfeed.store.tables.papers import PaperTables
@@ -117,6 +118,7 @@ class SQLitePaperStore(
     CommunityTables,
     PersonalTables,
     SummaryTables,
+    CollectionTables,
     PaperStore,
 ):
     """Papers in one SQLite file; see ``PaperStore`` for the contract of each method."""

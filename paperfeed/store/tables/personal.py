@@ -327,6 +327,7 @@ class PersonalTables:
                 "reader_library",
                 "reader_models",
                 "personal_tokens",
+                "collections",
             ):
                 tx.execute(f"DELETE FROM {table} WHERE account_id = ?", (account_id,))
             # The digest's thumbs are ratings and its interests are follows (one profile).
@@ -378,6 +379,16 @@ def _profile(tx: Transaction, account_id: int) -> Profile:
         "SELECT paper_id, added_at FROM reader_library WHERE account_id = ?", (account_id,)
     ):
         events.append(ProfileEvent(row["paper_id"], "library", stored_moment(row["added_at"])))
+    imported = {e.paper_id for e in events}
+    for row in tx.all(  # a paper put in one of the reader's lists counts as in their library
+        "SELECT e.paper_id, min(e.added_at) AS added_at FROM collection_papers e"
+        " JOIN collections c ON c.id = e.collection_id WHERE c.account_id = ?"
+        " GROUP BY e.paper_id",
+        (account_id,),
+    ):
+        if row["paper_id"] not in imported:
+            at = stored_moment(row["added_at"])
+            events.append(ProfileEvent(row["paper_id"], "library", at))
     for row in tx.all(
         "SELECT kind, paper_id, created_at FROM paper_marks WHERE account_id = ?", (account_id,)
     ):
