@@ -17,7 +17,7 @@ from paperfeed.summaries.tldr import MAX_SENTENCES, choose_tldr
 __all__ = ["MODEL_VERSION", "Summarizer", "Summary", "summarize"]
 
 # Bumped with every retrained model file, so stored TL;DRs can be recomputed when it changes.
-MODEL_VERSION = "scitldr-linear-2"
+MODEL_VERSION = "scitldr-linear-1"
 MAX_INPUT_CHARS = 100_000  # beyond this an "abstract" is a pasted paper: its start will do
 MAX_TLDR_CHARS = 300  # a fallback TL;DR (no sentence fit) is cut to this many characters
 # Control and invisible formatting characters (bidi overrides, zero-width marks, BOM) and

@@ -6,13 +6,11 @@ Two small models trained on SciTLDR (scripts/train_summaries.py) do the work:
    paper uses it (title words, words the abstract repeats, words of the sentence that
    states the contribution score high; "recently", "however" and numbers low);
 2. a candidate ranker scores every sentence and a few shortened forms of it (lead-in
-   dropped, brackets dropped, cut before a trailing clause), each also led by the title
-   ("<Title>: We propose ..."), from the expected word overlap with a summary, its
-   length, its position and its cues ("we propose", "this paper"), and the
-   best-scoring one is the TL;DR.
+   dropped, brackets dropped, cut before a trailing clause) from the expected word
+   overlap with a summary, its length, its position and its cues ("we propose", "this
+   paper"), and the best-scoring one is the TL;DR.
 
-It extracts, deletes and prefixes the title only, so a TL;DR never says what the title
-and abstract do not.
+It extracts and only deletes, so a TL;DR never says what the abstract does not.
 docs/decisions/0013-tldr-and-keywords.md has the measurements.
 """
 
@@ -22,7 +20,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 
 from paperfeed.summaries.linear import Features, LinearModel
@@ -89,7 +87,6 @@ class Candidate:
     lead_cut: bool = False
     brackets_cut: bool = False
     tail_cut: bool = False
-    titled: bool = False
 
 
 WordSalience = dict[str, float]
@@ -178,12 +175,8 @@ def word_salience(sentences: Sequence[str], title: str, model: LinearModel) -> W
     return salience
 
 
-def tldr_candidates(sentences: Sequence[str], title: str = "") -> Iterator[Candidate]:
-    """Each sentence and its shortened forms, without duplicates, each also led by the
-    title: summaries name what the title names, and the title says it in few words."""
-    heading = " ".join(title.split()).rstrip(" .:;,")
-    if heading:  # "Title: We propose ...", "Do Titles Ask? We show ..."
-        heading += " " if heading[-1] in "?!" else ": "
+def tldr_candidates(sentences: Sequence[str]) -> Iterator[Candidate]:
+    """Each sentence and its shortened forms, without duplicates."""
     for index, raw in enumerate(sentences[:MAX_SENTENCES]):
         sentence = " ".join(raw.split())
         if not sentence or len(sentence) > MAX_SENTENCE_CHARS:
@@ -193,8 +186,6 @@ def tldr_candidates(sentences: Sequence[str], title: str = "") -> Iterator[Candi
             if candidate.text not in seen and _word_count(candidate.text) >= 3:
                 seen.add(candidate.text)
                 yield candidate
-                if heading:
-                    yield replace(candidate, text=heading + candidate.text, titled=True)
 
 
 def _shortened(sentence: str, index: int) -> Iterator[Candidate]:
@@ -255,10 +246,7 @@ def candidate_features(
         "ends_colon": float(candidate.text.endswith(":")),
         "question": float(candidate.text.endswith("?")),
         "digits": sum(k.isdigit() for k in keys) / max(1, length),
-        "titled": float(candidate.titled),
     }
-    if candidate.titled:
-        f["titled_new"] = len(title_keys - _keys(candidate.sentence)) / 10
     return f
 
 
@@ -270,7 +258,7 @@ def choose_tldr(
     title_keys = {word_key(w) for w in WORD.findall(title)} - STOPWORDS
     first_cue = next((i for i, s in enumerate(sentences) if CUE.search(s)), -1)
     best, best_score = "", -math.inf
-    for candidate in tldr_candidates(sentences, title):
+    for candidate in tldr_candidates(sentences):
         features = candidate_features(candidate, len(sentences), first_cue, title_keys, salience)
         score = ranker.score(features)
         if score > best_score:
@@ -282,12 +270,6 @@ def choose_tldr(
 def _word_count(text: str) -> int:
     """Words in ``text`` (cached: every candidate of a sentence asks for its length)."""
     return len(WORD.findall(text))
-
-
-@lru_cache(maxsize=1024)
-def _keys(sentence: str) -> frozenset[str]:
-    """The word keys of a sentence (cached: each of its titled candidates asks)."""
-    return frozenset(word_key(w) for w in WORD.findall(sentence))
 
 
 @lru_cache(maxsize=1024)

@@ -44,8 +44,8 @@ def test_every_demo_paper_gets_one_sentence_from_its_abstract_and_keywords(
         summary = summarizer.summarize(paper["title"], paper["abstract"])
         assert summary.tldr, paper["title"]
         assert 3 <= len(WORD.findall(summary.tldr)) <= 120
-        # Extracted, never invented: every word of the TL;DR is a word of the paper.
-        assert keys(summary.tldr) <= keys(f"{paper['title']} {paper['abstract']}"), summary.tldr
+        # Extracted, never invented: every word of the TL;DR is a word of the abstract.
+        assert keys(summary.tldr) <= keys(paper["abstract"]), summary.tldr
         assert MIN_KEYWORDS <= len(summary.keywords) <= MAX_KEYWORDS, paper["title"]
         text_keys = keys(f"{paper['title']} {paper['abstract']}")
         for keyword in summary.keywords:
@@ -59,7 +59,7 @@ def test_a_known_paper_reads_as_a_person_would_expect(demo: list[dict[str, str]]
         p for p in demo if p["title"].startswith("Knowledge Graph Embedding by Normalizing")
     )
     summary = summarize(paper["title"], paper["abstract"])
-    assert "We propose" in summary.tldr
+    assert summary.tldr.startswith("We propose")
     assert "normalizing flows" in [k.lower() for k in summary.keywords]
 
 
@@ -124,26 +124,9 @@ def test_odd_inputs_give_a_sensible_summary_and_never_raise(name: str) -> None:
         assert summary.tldr
 
 
-def test_a_one_sentence_abstract_is_its_tldr_alone_or_led_by_the_title() -> None:
+def test_a_one_sentence_abstract_is_its_own_tldr() -> None:
     abstract = "We show that every planar graph is four-colourable."
-    assert summarize("A Note", abstract).tldr in (abstract, f"A Note: {abstract}")
-    assert summarize("", abstract).tldr == abstract
-
-
-def test_a_tldr_led_by_the_title_reads_as_one_sentence() -> None:
-    abstract = (
-        "Deep networks are widely used. However, they are hard to train. In this paper, "
-        "we propose adaptive loss scaling, which removes the need to tune the loss scale "
-        "for mixed precision training. Experiments show faster convergence."
-    )
-    for title, lead in (
-        ("Adaptive Loss Scaling for Mixed Precision Training.", "Training: "),
-        ("Is Loss Scaling Needed?", "Needed? "),
-    ):
-        tldr = summarize(title, abstract).tldr
-        if tldr.startswith(title.rstrip(".")):
-            assert lead in tldr and tldr.endswith(".")
-            assert ".:" not in tldr and "?:" not in tldr
+    assert summarize("A Note", abstract).tldr == abstract
 
 
 def test_the_tldr_drops_a_lead_in_when_the_ranker_prefers_it() -> None:
@@ -221,5 +204,4 @@ def test_failing_statistics_fall_back_to_the_shipped_table() -> None:
 def test_any_text_gives_a_summary(title: str, abstract: str) -> None:
     summary = summarize(title, abstract)
     assert len(summary.keywords) <= MAX_KEYWORDS
-    # At most the title, a separator and the abstract (whitespace collapsed).
-    assert len(summary.tldr) <= len(" ".join(title.split())) + len(" ".join(abstract.split())) + 3
+    assert len(summary.tldr) <= len(" ".join(abstract.split())) + 1
