@@ -7,8 +7,8 @@ Each entry is keyed by what invalidates it:
   check whether the store has grown enough to refit them runs at most every
   ``background_seconds``;
 - a window's candidates by the generation, the window's days and how many papers the
-  window holds; they are rebuilt after ``window_seconds`` too, because trend scores
-  move with time and vectors arrive for new papers;
+  window holds; they are rebuilt after ``window_seconds`` (15 minutes) too, because
+  trend scores move with time and vectors arrive for new papers;
 - a reader's model, compiled, by the fingerprint of their profile (a rating anywhere
   changes it), for the ``readers`` most recently served.
 """
@@ -45,7 +45,7 @@ class ServingCache:
         self,
         *,
         background_seconds: float = 300.0,
-        window_seconds: float = 60.0,
+        window_seconds: float = 900.0,
         readers: int = 1_000,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
