@@ -193,7 +193,8 @@ class PersonalPicks:
     The window, the sent-log and what the reader already has or judged are excluded as
     the interest ranking excludes them, so "never the same paper twice" holds whichever
     ranks a digest. The collection statistics and the candidates are prepared once per
-    run, on first use.
+    run, on first use; a batch's profiles and kept models are read with one query per
+    table, and only the models whose profile changed are trained (together) and kept.
     """
 
     def __init__(self, store: PoolStore, pool: CandidatePool, embed: EmbedTexts | None) -> None:
@@ -229,32 +230,23 @@ class PersonalPicks:
     ) -> dict[int, list[DigestPick]]:
         """Picks by subscriber id, for those of ``due`` who are readers with signals."""
         from paperfeed.personal.feed import rank_readers
-        from paperfeed.personal.readers import reader_model
+        from paperfeed.personal.readers import reader_models
 
         if not due or len(self.pool) == 0:
             return {}
         accounts = self.store.account_ids([d.subscriber.email for d in due])
+        profiles = self.store.profiles(sorted(set(accounts.values())))
         readers = []
         for digest in due:
             account = accounts.get(digest.subscriber.email)
-            if account is None:
-                continue
-            profile = self.store.profile(account)
-            if profile.events:
-                readers.append((digest, profile))
+            if account is not None and profiles[account].events:
+                readers.append((digest, profiles[account]))
         if not readers:
             return {}
         generation, background, candidates = self._prepare()
-        models = [
-            reader_model(
-                self.store,
-                profile.account_id,
-                embed=self.embed,
-                profile=profile,
-                background=(generation, background),
-            )[0]
-            for _, profile in readers
-        ]
+        models = reader_models(
+            self.store, [p for _, p in readers], generation, background, self.embed
+        )
         exclude = [
             {
                 *self._not_new(d.window.start, ranker),

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, cast
 
 from paperfeed.config import Settings
 from paperfeed.digest.candidates import FloatArray, PoolStore
@@ -36,6 +36,9 @@ from paperfeed.digest.topics import EmbedTexts, topic_vectors
 from paperfeed.mail import SendReport, open_transport, send_pending
 from paperfeed.store import open_store
 from paperfeed.store.outbox import OutboxStore
+
+if TYPE_CHECKING:
+    from paperfeed.store import PaperStore
 
 log = logging.getLogger("paperfeed.digest")
 RUN_LEASE = "digest-run"
@@ -166,6 +169,17 @@ def _prepare_topics(store: PoolStore, due: Sequence[DueDigest], embed: EmbedText
         topic_vectors(store, generation, topics, embed, dim)
 
 
+def _prepare_background(store: PoolStore, due: Sequence[DueDigest]) -> None:
+    """When some subscriber is also a reader, fit (or check) the personal ranking's
+    collection statistics once, here, so that the worker processes read the kept ones
+    instead of each fitting them."""
+    from paperfeed.personal.readers import background_for
+
+    papers = cast("PaperStore", store)
+    if papers.account_ids([d.subscriber.email for d in due]):
+        background_for(papers)
+
+
 # -- worker processes ---------------------------------------------------------------------
 
 _worker: tuple[Composer, DigestQueuer] | None = None
@@ -255,6 +269,7 @@ def run_digests(
         report.timings["due"] = time.perf_counter() - clock
         if due:
             _prepare_topics(store, due, embed)
+            _prepare_background(store, due)
             report.timings["topics"] = time.perf_counter() - clock
             report.batches.add(
                 _compose_all(

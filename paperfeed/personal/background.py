@@ -40,6 +40,10 @@ SHRINK = 0.1
 """Ridge added to the covariance, as a share of its mean variance, before inverting."""
 
 
+TFIDF_MEMO = 20_000
+"""Texts whose tf-idf a background remembers (a day's papers and the readers' own)."""
+
+
 @dataclass(frozen=True)
 class Background:
     """Collection statistics: vector mean, covariance and its regularised inverse;
@@ -57,14 +61,25 @@ class Background:
     term_var: dict[str, float] = field(default_factory=dict)
     """Its variance: the term part of a reader's score is a diagonal linear discriminant,
     each term weighted by (reader's mean - collection's mean) / collection's variance."""
+    _tfidf: dict[str, dict[str, float]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def term_scale(self, term: str) -> float:
         """1 / (variance + ridge): how much a unit of difference in this term counts."""
         return 1.0 / (self.term_var.get(term, 0.0) + TERM_RIDGE)
 
     def tfidf(self, text: str) -> dict[str, float]:
-        """The text's known terms, weighted by (1 + log tf) * idf, L2-normalised."""
-        return _weights(Counter(w for w in terms_of(text) if w in self.idf), self.idf)
+        """The text's known terms, weighted by (1 + log tf) * idf, L2-normalised; the
+        result is shared, never to be changed. A paper rated by many readers (a digest
+        batch trains them together) is weighed once."""
+        known = self._tfidf.get(text)
+        if known is None:
+            if len(self._tfidf) >= TFIDF_MEMO:
+                self._tfidf.clear()
+            known = _weights(Counter(w for w in terms_of(text) if w in self.idf), self.idf)
+            self._tfidf[text] = known
+        return known
 
     def share(self, category: str) -> float:
         """How common a category is (a small floor for unseen ones)."""

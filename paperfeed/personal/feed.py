@@ -64,13 +64,19 @@ def rank_readers(
     exclude: Sequence[Collection[str]] | None = None,
     blend: Blend = DEFAULT_BLEND,
     chunk: int = CHUNK,
+    compiled: Sequence[CompiledReader] | None = None,
 ) -> list[list[RankedPaper]]:
-    """Each reader's best ``limit`` candidates, in the order of ``models``."""
+    """Each reader's best ``limit`` candidates, in the order of ``models``; ``compiled``:
+    the models already compiled with ``blend`` (a serving process keeps them)."""
     row_of = {paper_id: row for row, paper_id in enumerate(candidates.ids)}
     ranked: list[list[RankedPaper]] = []
     for start in range(0, len(models), chunk):
         batch = models[start : start + chunk]
-        readers = [compile_reader(m, background, blend) for m in batch]
+        readers = (
+            list(compiled[start : start + chunk])
+            if compiled is not None
+            else [compile_reader(m, background, blend) for m in batch]
+        )
         scores, parts = score_readers(readers, candidates, parts=True)
         for i, model in enumerate(batch):
             excluded = exclude[start + i] if exclude is not None else ()

@@ -26,7 +26,7 @@ from paperfeed.digest.ranking import topic_key
 from paperfeed.digest.topics import EmbedTexts, topic_vectors
 from paperfeed.personal.background import Background, fit_background
 from paperfeed.personal.errors import ModelStateError, PersonalError
-from paperfeed.personal.feed import RankedPaper, rank_for_reader
+from paperfeed.personal.feed import RankedPaper, rank_for_reader, rank_readers
 from paperfeed.personal.library_import import (
     LibraryFormat,
     Matched,
@@ -35,6 +35,7 @@ from paperfeed.personal.library_import import (
 )
 from paperfeed.personal.model import FORMAT, Event, Follows, ReaderModel
 from paperfeed.personal.papers import Candidates, PaperFacts
+from paperfeed.personal.serving import ServingCache
 from paperfeed.personal.signals import Signal
 from paperfeed.store import PaperFilter, PaperStore, StoredPaper
 from paperfeed.store.personal import (
@@ -221,35 +222,49 @@ def reader_model(
     """The reader's model, trained again only when their profile or the embeddings
     changed since it was kept. A digest run passes the ``background_for`` it read once."""
     generation, background_ = background or background_for(store)
-    return _reader_model(store, account_id, generation, background_, embed, profile)
+    profile = profile or store.profile(account_id)
+    model = reader_models(store, [profile], generation, background_, embed)[0]
+    return model, profile, background_
 
 
-def _reader_model(
+def reader_models(
     store: PaperStore,
-    account_id: int,
+    profiles: Sequence[Profile],
     generation: str,
     background: Background,
-    embed: EmbedTexts | None,
-    profile: Profile | None,
-) -> tuple[ReaderModel, Profile, Background]:
-    profile = profile or store.profile(account_id)
-    wanted = fingerprint(profile, generation, background)
-    kept = store.reader_model(account_id)
-    if kept is not None and (kept.fingerprint, kept.generation, kept.format) == (
-        wanted,
-        generation,
-        FORMAT,
-    ):
-        try:
-            return ReaderModel.from_bytes(kept.state, dim=background.dim), profile, background
-        except ModelStateError:
-            pass
-    model = train(store, profile, generation, background, embed)
-    store.save_reader_model(
-        account_id,
-        StoredModel(generation, FORMAT, wanted, model.to_bytes(), datetime.now(UTC)),
-    )
-    return model, profile, background
+    embed: EmbedTexts | None = None,
+) -> list[ReaderModel]:
+    """The models of many readers, in the order of ``profiles``: the kept ones read in
+    one query, the stale ones (profile or generation changed) trained together and kept
+    in one transaction."""
+    wanted = {p.account_id: fingerprint(p, generation, background) for p in profiles}
+    kept = store.reader_models(list(wanted))
+    models: dict[int, ReaderModel] = {}
+    stale: list[Profile] = []
+    for profile in profiles:
+        found = kept.get(profile.account_id)
+        if found is not None and (found.fingerprint, found.generation, found.format) == (
+            wanted[profile.account_id],
+            generation,
+            FORMAT,
+        ):
+            try:
+                models[profile.account_id] = ReaderModel.from_bytes(found.state, dim=background.dim)
+                continue
+            except ModelStateError:
+                pass
+        stale.append(profile)
+    if stale:
+        trained = train_many(store, stale, generation, background, embed)
+        now = datetime.now(UTC)
+        store.save_reader_models(
+            {
+                account: StoredModel(generation, FORMAT, wanted[account], model.to_bytes(), now)
+                for account, model in trained.items()
+            }
+        )
+        models.update(trained)
+    return [models[p.account_id] for p in profiles]
 
 
 def train(
@@ -260,19 +275,42 @@ def train(
     embed: EmbedTexts | None = None,
 ) -> ReaderModel:
     """A model from the reader's whole profile."""
-    ids = sorted(profile.paper_ids)
+    return train_many(store, [profile], generation, background, embed)[profile.account_id]
+
+
+def train_many(
+    store: PaperStore,
+    profiles: Sequence[Profile],
+    generation: str,
+    background: Background,
+    embed: EmbedTexts | None = None,
+) -> dict[int, ReaderModel]:
+    """Models from whole profiles, by account; the papers, vectors and topic vectors of
+    all of them read at once."""
+    ids = sorted({pid for p in profiles for pid in p.paper_ids})
     papers = store.get_papers(ids)
     vectors = stored_vectors(store, generation, ids) if generation else {}
     facts = {pid: _facts(papers[pid], vectors.get(pid), background.dim) for pid in papers}
+    topics = sorted({f.value for p in profiles for f in p.follows if f.kind == "topic"})
+    topic_vecs = (
+        topic_vectors(store, generation, topics, embed, background.dim)
+        if generation and topics
+        else {}
+    )
+    return {p.account_id: _trained(p, facts, topic_vecs, background) for p in profiles}
+
+
+def _trained(
+    profile: Profile,
+    facts: dict[str, PaperFacts],
+    topic_vecs: dict[str, npt.NDArray[np.float32]],
+    background: Background,
+) -> ReaderModel:
     events = [
         Event(facts[e.paper_id], Signal(e.kind), e.at.timestamp())
         for e in profile.events
         if e.paper_id in facts
     ]
-    topics = [f.value for f in profile.follows if f.kind == "topic"]
-    topic_vecs = (
-        topic_vectors(store, generation, topics, embed, background.dim) if generation else {}
-    )
     model = ReaderModel.train(background.dim, events, background, Follows())
     for follow in profile.follows:
         if follow.kind == "author":
@@ -311,14 +349,22 @@ def _facts_of(
 # -- the list ---------------------------------------------------------------------------
 
 
-def window_papers(store: PaperStore, since: date | None, until: date | None) -> list[StoredPaper]:
-    """Papers announced in ``[since, until]``; without either, the latest day's."""
+def window_days(
+    store: PaperStore, since: date | None, until: date | None
+) -> tuple[date | None, date | None] | None:
+    """The window asked for; without either end, the latest day (None: no papers)."""
     if since is None and until is None:
         latest = store.latest_day()
-        if latest is None:
-            return []
-        since = until = latest
-    where = PaperFilter(since=since, until=until)
+        return None if latest is None else (latest, latest)
+    return since, until
+
+
+def window_papers(store: PaperStore, since: date | None, until: date | None) -> list[StoredPaper]:
+    """Papers announced in ``[since, until]``; without either, the latest day's."""
+    days = window_days(store, since, until)
+    if days is None:
+        return []
+    where = PaperFilter(since=days[0], until=days[1])
     return store.list_papers(where, limit=MAX_CANDIDATES, order="newest")
 
 
@@ -366,12 +412,48 @@ def for_you(
     limit: int = 50,
     embed: EmbedTexts | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    cache: ServingCache | None = None,
 ) -> list[RankedPaper]:
-    """The reader's ranking of the window's papers, never one they have or judged."""
-    model, profile, background = reader_model(store, account_id, embed=embed)
-    papers = window_papers(store, since, until)
-    if not papers:
+    """The reader's ranking of the window's papers, never one they have or judged.
+
+    With a ``cache`` (a serving process's), the background, the window's candidates and
+    the reader's compiled model are reused while what they derive from is unchanged;
+    the profile is read on every call, so a rating anywhere shows on the next list."""
+    if cache is None:
+        model, profile, background = reader_model(store, account_id, embed=embed)
+        papers = window_papers(store, since, until)
+        if not papers:
+            return []
+        generation = store.active_generation() or ""
+        candidates = candidates_for(store, papers, generation, background, trending, now())
+        return rank_for_reader(
+            model, candidates, background, limit=limit, exclude=profile.paper_ids
+        )
+    generation, background = cache.background(store, background_for)
+    profile = store.profile(account_id)
+    served = cache.reader(
+        account_id,
+        fingerprint(profile, generation, background),
+        lambda: reader_models(store, [profile], generation, background, embed)[0],
+        background,
+    )
+    days = window_days(store, since, until)
+    if days is None:
         return []
-    generation = store.active_generation() or ""
-    candidates = candidates_for(store, papers, generation, background, trending, now())
-    return rank_for_reader(model, candidates, background, limit=limit, exclude=profile.paper_ids)
+    key = cache.window_key(store, generation, *days)
+    if key[-1] == 0:
+        return []
+
+    def build() -> Candidates:
+        papers = window_papers(store, *days)
+        return candidates_for(store, papers, generation, background, trending, now())
+
+    candidates = cache.candidates(key, build)
+    return rank_readers(
+        [served.model],
+        candidates,
+        background,
+        limit=limit,
+        exclude=[profile.paper_ids],
+        compiled=[served.compiled],
+    )[0]

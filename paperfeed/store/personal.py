@@ -10,7 +10,7 @@ are read as part of the same profile. See migration 0011 for how they map.
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -144,10 +144,22 @@ class PersonalStore(Protocol):
         SQLite)."""
 
     @abstractmethod
+    def profiles(self, account_ids: Sequence[int]) -> dict[int, Profile]:
+        """Many readers' profiles in one snapshot, one query per table (a digest batch)."""
+
+    @abstractmethod
     def reader_model(self, account_id: int) -> StoredModel | None: ...
 
     @abstractmethod
+    def reader_models(self, account_ids: Sequence[int]) -> dict[int, StoredModel]:
+        """The kept models of many readers, in one query (those without one are absent)."""
+
+    @abstractmethod
     def save_reader_model(self, account_id: int, model: StoredModel) -> None: ...
+
+    @abstractmethod
+    def save_reader_models(self, models: Mapping[int, StoredModel]) -> None:
+        """Keep many readers' models in one transaction."""
 
     @abstractmethod
     def reader_background(self, generation: str) -> StoredBackground | None: ...

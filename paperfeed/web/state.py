@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 from starlette.requests import Request
@@ -13,6 +13,9 @@ from paperfeed.store.base import PaperStore
 from paperfeed.web.cache import RenderCache, Rendered
 from paperfeed.web.csrf import CSRFProtector
 from paperfeed.web.search_port import SearchServiceLike
+
+if TYPE_CHECKING:
+    from paperfeed.personal.serving import ServingCache
 
 HTML = "text/html; charset=utf-8"
 JSON = "application/json"
@@ -27,6 +30,7 @@ class WebState:
     cache: RenderCache
     csrf: CSRFProtector
     public_url: str
+    personal: ServingCache = field(default_factory=lambda: _serving_cache())
 
     def site_url(self, request: Request) -> str:
         """The base URL for absolute links (feeds): configured, else this request's."""
@@ -50,3 +54,10 @@ class WebState:
 def web_state(request: Request) -> WebState:
     state: WebState = request.app.state.web
     return state
+
+
+def _serving_cache() -> ServingCache:
+    """The For-you ranking's per-process cache (imported when a state is built)."""
+    from paperfeed.personal.serving import ServingCache
+
+    return ServingCache()

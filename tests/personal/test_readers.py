@@ -11,7 +11,15 @@ from paperfeed.community.scoring import TrendingModel
 from paperfeed.community.settings import CommunitySettings
 from paperfeed.config import Settings
 from paperfeed.personal.feed import RankedPaper
-from paperfeed.personal.readers import for_you, import_library, reader_account, unfollow_matching
+from paperfeed.personal.readers import (
+    background_for,
+    for_you,
+    import_library,
+    reader_account,
+    reader_models,
+    unfollow_matching,
+)
+from paperfeed.personal.serving import ServingCache
 from paperfeed.store import PaperStore
 from paperfeed.store.community import NewMark
 from paperfeed.store.subscriptions import Interests
@@ -141,3 +149,51 @@ def test_tokens_are_kept_as_digests_and_revocable(demo_store: PaperStore) -> Non
     assert demo_store.personal_token_account("feed", "digest-1", now) is None
     assert demo_store.revoke_personal_tokens(account, "api", now) == 1
     assert demo_store.personal_token_account("api", "digest-1", now) is None
+
+
+def test_a_batch_of_profiles_and_models_is_each_reader_s_own(
+    demo_store: PaperStore, trending: TrendingModel
+) -> None:
+    ada = reader_account(demo_store, "ada@example.org")
+    bo = reader_account(demo_store, "bo@example.org")
+    quiet = reader_account(demo_store, "quiet@example.org")
+    import_library(demo_store, ada, "\n".join(EQUIVARIANT[:2]).encode())
+    demo_store.rate(bo, AGENTS_PAPER, "more", datetime.now(UTC))
+    subscriber, _ = demo_store.add_subscriber("bo@example.org")
+    demo_store.record_feedback(subscriber.id, EQUIVARIANT[3], -1, datetime.now(UTC))
+    demo_store.set_interests(subscriber.id, Interests(categories=("cs.AI",)))
+
+    profiles = demo_store.profiles([ada, bo, quiet])
+    assert {e.paper_id for e in profiles[ada].events} == set(EQUIVARIANT[:2])
+    assert {(e.paper_id, e.kind) for e in profiles[bo].events} == {
+        (AGENTS_PAPER, "more"),
+        (EQUIVARIANT[3], "less"),
+    }
+    assert [(f.kind, f.value) for f in profiles[bo].follows] == [("category", "cs.AI")]
+    assert profiles[quiet].events == () and profiles[quiet].follows == ()
+
+    generation, background = background_for(demo_store)
+    models = reader_models(demo_store, [profiles[ada], profiles[bo]], generation, background)
+    kept = demo_store.reader_models([ada, bo, quiet])
+    assert set(kept) == {ada, bo}
+    # The batch's models rank as each reader's own would, and are kept, not retrained.
+    assert [m.to_bytes() for m in models] == [kept[ada].state, kept[bo].state]
+    again = reader_models(demo_store, [profiles[bo]], generation, background)
+    assert demo_store.reader_models([bo])[bo] == kept[bo]
+    assert again[0].to_bytes() == kept[bo].state
+
+
+def test_a_serving_process_reuses_its_work_and_still_sees_every_rating(
+    demo_store: PaperStore, trending: TrendingModel
+) -> None:
+    account = reader_account(demo_store, "ada@example.org")
+    import_library(demo_store, account, "\n".join(EQUIVARIANT[:2]).encode())
+    cache = ServingCache()
+    served = for_you(demo_store, account, trending, limit=20, since=EVERY_DAY, cache=cache)
+    assert ids(served) == ids(ranked(demo_store, account, trending))
+    assert served == for_you(demo_store, account, trending, limit=20, since=EVERY_DAY, cache=cache)
+
+    demo_store.rate(account, served[0].id, "less", datetime.now(UTC))
+    after = for_you(demo_store, account, trending, limit=20, since=EVERY_DAY, cache=cache)
+    assert served[0].id not in ids(after)
+    assert ids(after) == ids(ranked(demo_store, account, trending))

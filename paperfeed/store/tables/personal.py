@@ -7,12 +7,12 @@ the subscriber with the same address (see migration 0011).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
 from paperfeed.store.database import Database, Transaction
-from paperfeed.store.dialect import stored_moment
+from paperfeed.store.dialect import Dialect, stored_moment
 from paperfeed.store.personal import (
     EventKind,
     Follow,
@@ -149,7 +149,13 @@ class PersonalTables:
         return cursor.rowcount
 
     def profile(self, account_id: int) -> Profile:
-        return self._db.read(lambda tx: _profile(tx, account_id), snapshot=True)
+        return self.profiles([account_id])[account_id]
+
+    def profiles(self, account_ids: Sequence[int]) -> dict[int, Profile]:
+        if not account_ids:
+            return {}
+        dialect = self._db.dialect
+        return self._db.read(lambda tx: _profiles(tx, dialect, account_ids), snapshot=True)
 
     def papers_titled(self, titles: Sequence[str]) -> dict[str, list[str]]:
         if not titles:
@@ -168,38 +174,47 @@ class PersonalTables:
     # -- derived state ------------------------------------------------------------------
 
     def reader_model(self, account_id: int) -> StoredModel | None:
-        row = self._db.one(
-            "SELECT generation, format, fingerprint, state, updated_at FROM reader_models"
-            " WHERE account_id = ?",
-            (account_id,),
+        return self.reader_models([account_id]).get(account_id)
+
+    def reader_models(self, account_ids: Sequence[int]) -> dict[int, StoredModel]:
+        if not account_ids:
+            return {}
+        dialect = self._db.dialect
+        rows = self._db.all(
+            "SELECT account_id, generation, format, fingerprint, state, updated_at"
+            f" FROM reader_models WHERE {dialect.member('account_id')}",
+            (dialect.values(sorted(set(account_ids))),),
         )
-        if row is None:
-            return None
-        return StoredModel(
-            row["generation"],
-            int(row["format"]),
-            row["fingerprint"],
-            bytes(row["state"]),
-            stored_moment(row["updated_at"]),
-        )
+        return {
+            int(row["account_id"]): StoredModel(
+                row["generation"],
+                int(row["format"]),
+                row["fingerprint"],
+                bytes(row["state"]),
+                stored_moment(row["updated_at"]),
+            )
+            for row in rows
+        }
 
     def save_reader_model(self, account_id: int, model: StoredModel) -> None:
+        self.save_reader_models({account_id: model})
+
+    def save_reader_models(self, models: Mapping[int, StoredModel]) -> None:
+        rows = [
+            (account, m.generation, m.format, m.fingerprint, m.state, m.updated_at)
+            for account, m in sorted(models.items())
+        ]
+        if not rows:
+            return
         self._db.write(
-            lambda tx: tx.execute(
+            lambda tx: tx.executemany(
                 "INSERT INTO reader_models"
                 " (account_id, generation, format, fingerprint, state, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account_id) DO UPDATE SET"
                 " generation = excluded.generation, format = excluded.format,"
                 " fingerprint = excluded.fingerprint, state = excluded.state,"
                 " updated_at = excluded.updated_at",
-                (
-                    account_id,
-                    model.generation,
-                    model.format,
-                    model.fingerprint,
-                    model.state,
-                    model.updated_at,
-                ),
+                rows,
             )
         )
 
@@ -373,59 +388,81 @@ _PERSONAL_ROWS = {
 the caller; token digests and sessions are secrets, never exported)."""
 
 
-def _profile(tx: Transaction, account_id: int) -> Profile:
-    events: list[ProfileEvent] = []
+def _profiles(tx: Transaction, dialect: Dialect, account_ids: Sequence[int]) -> dict[int, Profile]:
+    """Profiles of many readers: one query per table that holds a part of them."""
+    wanted = dialect.values(sorted(set(account_ids)))
+    events: dict[int, list[ProfileEvent]] = {a: [] for a in account_ids}
     for row in tx.all(
-        "SELECT paper_id, added_at FROM reader_library WHERE account_id = ?", (account_id,)
+        "SELECT account_id, paper_id, added_at FROM reader_library"
+        f" WHERE {dialect.member('account_id')}",
+        (wanted,),
     ):
-        events.append(ProfileEvent(row["paper_id"], "library", stored_moment(row["added_at"])))
-    imported = {e.paper_id for e in events}
+        events[int(row["account_id"])].append(
+            ProfileEvent(row["paper_id"], "library", stored_moment(row["added_at"]))
+        )
+    imported = {(a, e.paper_id) for a, own in events.items() for e in own}
     for row in tx.all(  # a paper put in one of the reader's lists counts as in their library
-        "SELECT e.paper_id, min(e.added_at) AS added_at FROM collection_papers e"
-        " JOIN collections c ON c.id = e.collection_id WHERE c.account_id = ?"
-        " GROUP BY e.paper_id",
-        (account_id,),
+        "SELECT c.account_id, e.paper_id, min(e.added_at) AS added_at FROM collection_papers e"
+        " JOIN collections c ON c.id = e.collection_id"
+        f" WHERE {dialect.member('c.account_id')} GROUP BY c.account_id, e.paper_id",
+        (wanted,),
     ):
-        if row["paper_id"] not in imported:
+        account = int(row["account_id"])
+        if (account, row["paper_id"]) not in imported:
             at = stored_moment(row["added_at"])
-            events.append(ProfileEvent(row["paper_id"], "library", at))
+            events[account].append(ProfileEvent(row["paper_id"], "library", at))
     for row in tx.all(
-        "SELECT kind, paper_id, created_at FROM paper_marks WHERE account_id = ?", (account_id,)
+        "SELECT account_id, kind, paper_id, created_at FROM paper_marks"
+        f" WHERE {dialect.member('account_id')}",
+        (wanted,),
     ):
         at = datetime.fromtimestamp(float(row["created_at"]), UTC)
-        events.append(ProfileEvent(row["paper_id"], cast(EventKind, row["kind"]), at))
-    judged: dict[str, tuple[datetime, Rating]] = {}
+        events[int(row["account_id"])].append(
+            ProfileEvent(row["paper_id"], cast(EventKind, row["kind"]), at)
+        )
+    judged: dict[int, dict[str, tuple[datetime, Rating]]] = {a: {} for a in account_ids}
     for row in tx.all(
-        "SELECT f.paper_id, f.verdict, f.at FROM subscriber_feedback f"
-        f" WHERE f.subscriber_id IN ({_SAME_PERSON})",
-        (account_id,),
+        "SELECT a.id AS account_id, f.paper_id, f.verdict, f.at FROM subscriber_feedback f"
+        " JOIN subscribers s ON s.id = f.subscriber_id JOIN accounts a ON a.email = s.email"
+        f" WHERE {dialect.member('a.id')}",
+        (wanted,),
     ):
-        judged[row["paper_id"]] = (
+        judged[int(row["account_id"])][row["paper_id"]] = (
             stored_moment(row["at"]),
             "more" if row["verdict"] > 0 else "less",
         )
     for row in tx.all(
-        "SELECT paper_id, rating, rated_at FROM reader_ratings WHERE account_id = ?",
-        (account_id,),
+        "SELECT account_id, paper_id, rating, rated_at FROM reader_ratings"
+        f" WHERE {dialect.member('account_id')}",
+        (wanted,),
     ):
         at = stored_moment(row["rated_at"])
-        earlier = judged.get(row["paper_id"])
+        own = judged[int(row["account_id"])]
+        earlier = own.get(row["paper_id"])
         if earlier is None or earlier[0] <= at:
-            judged[row["paper_id"]] = (at, cast(Rating, row["rating"]))
-    events.extend(ProfileEvent(p, rating, at) for p, (at, rating) in judged.items())
-    events.sort(key=lambda e: (e.at, e.paper_id, e.kind))
-    follows: dict[tuple[str, str], Follow] = {}
+            own[row["paper_id"]] = (at, cast(Rating, row["rating"]))
+    follows: dict[int, dict[tuple[str, str], Follow]] = {a: {} for a in account_ids}
     for row in tx.all(
-        "SELECT kind, value FROM reader_follows WHERE account_id = ? ORDER BY followed_at, value",
-        (account_id,),
+        "SELECT account_id, kind, value FROM reader_follows"
+        f" WHERE {dialect.member('account_id')} ORDER BY account_id, followed_at, value",
+        (wanted,),
     ):
-        follows[(row["kind"], row["value"])] = Follow(cast(FollowKind, row["kind"]), row["value"])
+        follows[int(row["account_id"])][(row["kind"], row["value"])] = Follow(
+            cast(FollowKind, row["kind"]), row["value"]
+        )
     for row in tx.all(
-        "SELECT kind, value FROM subscriber_interests"
-        f" WHERE subscriber_id IN ({_SAME_PERSON}) ORDER BY position, value",
-        (account_id,),
+        "SELECT a.id AS account_id, i.kind, i.value FROM subscriber_interests i"
+        " JOIN subscribers s ON s.id = i.subscriber_id JOIN accounts a ON a.email = s.email"
+        f" WHERE {dialect.member('a.id')} ORDER BY a.id, i.position, i.value",
+        (wanted,),
     ):
-        follows.setdefault(
+        follows[int(row["account_id"])].setdefault(
             (row["kind"], row["value"]), Follow(cast(FollowKind, row["kind"]), row["value"])
         )
-    return Profile(account_id, tuple(events), tuple(follows.values()))
+    profiles = {}
+    for account in account_ids:
+        own_events = events[account]
+        own_events.extend(ProfileEvent(p, r, at) for p, (at, r) in judged[account].items())
+        own_events.sort(key=lambda e: (e.at, e.paper_id, e.kind))
+        profiles[account] = Profile(account, tuple(own_events), tuple(follows[account].values()))
+    return profiles

@@ -70,7 +70,15 @@ def _ranked(
     from paperfeed.personal.readers import for_you
 
     model = community_web(request).model
-    return for_you(state.store, account_id, model, since=since, until=until, limit=limit)
+    return for_you(
+        state.store,
+        account_id,
+        model,
+        since=since,
+        until=until,
+        limit=limit,
+        cache=state.personal,
+    )
 
 
 # -- the private feed -----------------------------------------------------------------
