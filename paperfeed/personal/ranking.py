@@ -8,9 +8,6 @@ A reader's score for a paper is a weighted sum of parts, each on a known scale:
   covariance, with "not for me" papers pulling the negative side);
 - ``nearest``: cosine to the closest exemplar of the reader's liked papers (several
   interests are not averaged away);
-- ``alike``: the same in words: a kernel sum over the liked exemplars of their tf-idf
-  cosine to the paper (the closest dominate, several close ones add up), which keeps the
-  specific terms (a method, a data set) that a sentence vector blurs;
 - ``terms``: the paper's tf-idf (words and word pairs) along the reader's term
   discriminant: each term weighted by how much more it occurs in the reader's papers than
   in the collection, over its variance in the collection (a diagonal linear discriminant,
@@ -22,7 +19,7 @@ A reader's score for a paper is a weighted sum of parts, each on a known scale:
 - ``trend``: the paper's trend, weighted more while the model knows little;
 - ``avoid`` (subtracted): closeness to a paper the reader marked "not for me".
 
-The five learned parts (semantic, nearest, alike, terms, category) are each standardised per
+The four learned parts (semantic, nearest, terms, category) are each standardised per
 reader over the candidates ranked together (mean 0, standard deviation 1) before they
 are weighted: their raw scales differ by reader (a broad library spreads its cosines, a
 narrow one does not), and measured on the benchmark's development readers the sum of
@@ -295,42 +292,31 @@ def _best_cosine(groups: Sequence[FloatArray], x: FloatArray) -> FloatArray:
 def _term_scores(readers: Sequence[CompiledReader], candidates: Candidates) -> FloatArray:
     """Each candidate's tf-idf along each reader's term discriminant (sparse product)."""
     n = len(candidates)
+    out = np.zeros(len(readers) * n, dtype=np.float32)
     ids = candidates.term_ids
+    starts, rows, weights = candidates.term_start, candidates.term_rows, candidates.term_weights
+    reader_of: list[IntArray] = []
     term_of: list[IntArray] = []
     value_of: list[FloatArray] = []
-    for reader in readers:
+    for i, reader in enumerate(readers):
         shared = [(ids[t], w) for t, w in reader.terms.items() if t in ids]
-        term_of.append(np.asarray([t for t, _ in shared], np.int64))
-        value_of.append(np.asarray([w for _, w in shared], np.float32))
+        if shared:
+            term_of.append(np.asarray([t for t, _ in shared], np.int64))
+            value_of.append(np.asarray([w for _, w in shared], np.float32))
+            reader_of.append(np.full(len(shared), i, np.int64))
     with_terms = np.asarray([bool(r.terms) for r in readers], dtype=np.float32)
-    out = _sparse_product(term_of, value_of, candidates)
+    if term_of:
+        terms = np.concatenate(term_of)
+        lengths = starts[terms + 1] - starts[terms]
+        first = np.repeat(starts[terms], lengths)
+        offset = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        postings = first + offset
+        slot = np.repeat(np.concatenate(reader_of), lengths) * n + rows[postings]
+        value = np.repeat(np.concatenate(value_of), lengths) * weights[postings]
+        out = np.bincount(slot, weights=value, minlength=len(readers) * n).astype(np.float32)
     offset = with_terms[:, None] * candidates.term_offset[None, :]
     scores: FloatArray = out.reshape(len(readers), n) - offset
     return scores
-
-
-def _sparse_product(
-    term_of: Sequence[IntArray], value_of: Sequence[FloatArray], candidates: Candidates
-) -> FloatArray:
-    """Row ``i`` of the result: sum over the terms ``term_of[i]`` (candidate term ids) of
-    ``value_of[i]`` times each candidate's tf-idf weight of the term (numpy ``bincount``
-    over the candidates' postings), shape (len(term_of), candidates)."""
-    n, count = len(candidates), len(term_of)
-    if not any(len(t) for t in term_of):
-        return np.zeros((count, n), dtype=np.float32)
-    starts, rows, weights = candidates.term_start, candidates.term_rows, candidates.term_weights
-    terms = np.concatenate(term_of)
-    owner = np.repeat(np.arange(count, dtype=np.int64), [len(t) for t in term_of])
-    lengths = starts[terms + 1] - starts[terms]
-    first = np.repeat(starts[terms], lengths)
-    offset = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    postings = first + offset
-    slot = np.repeat(owner, lengths) * n + rows[postings]
-    value = np.repeat(np.concatenate(value_of), lengths) * weights[postings]
-    out: FloatArray = (
-        np.bincount(slot, weights=value, minlength=count * n).reshape(count, n).astype(np.float32)
-    )
-    return out
 
 
 def _alike_scores(readers: Sequence[CompiledReader], candidates: Candidates) -> FloatArray:
@@ -340,21 +326,37 @@ def _alike_scores(readers: Sequence[CompiledReader], candidates: Candidates) -> 
     n, b = len(candidates), len(readers)
     out = np.zeros((b, n), dtype=np.float32)
     ids = candidates.term_ids
+    exemplar_of: list[IntArray] = []
     term_of: list[IntArray] = []
     value_of: list[FloatArray] = []
     owner: list[int] = []
     for i, reader in enumerate(readers):
-        for words in reader.exemplar_terms:
-            shared = [(ids[t], w) for t, w in words.items() if t in ids]
-            term_of.append(np.asarray([t for t, _ in shared], np.int64))
-            value_of.append(np.asarray([w for _, w in shared], np.float32))
+        for terms in reader.exemplar_terms:
+            shared = [(ids[t], w) for t, w in terms.items() if t in ids]
+            if shared:
+                term_of.append(np.asarray([t for t, _ in shared], np.int64))
+                value_of.append(np.asarray([w for _, w in shared], np.float32))
+            else:
+                term_of.append(np.zeros(0, np.int64))
+                value_of.append(np.zeros(0, np.float32))
+            exemplar_of.append(np.full(len(shared), len(owner), np.int64))
             owner.append(i)
-    if not any(len(t) for t in term_of):
+    if not owner or not any(len(t) for t in term_of):
         return out
-    cosine = _sparse_product(term_of, value_of, candidates)
-    width = np.asarray([max(readers[i].blend.alike_width, 1e-3) for i in owner], np.float32)
-    mass = np.concatenate([r.exemplar_weights for r in readers]).astype(np.float32)
-    kernel = mass[:, None] * np.exp((cosine - 1.0) / width[:, None])
+    starts, rows, weights = candidates.term_start, candidates.term_rows, candidates.term_weights
+    terms = np.concatenate(term_of)
+    lengths = starts[terms + 1] - starts[terms]
+    first = np.repeat(starts[terms], lengths)
+    offset = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    postings = first + offset
+    slot = np.repeat(np.concatenate(exemplar_of), lengths) * n + rows[postings]
+    value = np.repeat(np.concatenate(value_of), lengths) * weights[postings]
+    cosine = np.bincount(slot, weights=value, minlength=len(owner) * n).reshape(len(owner), n)
+    width = np.asarray(
+        [max(readers[i].blend.alike_width, 1e-3) for i in owner], dtype=np.float32
+    )[:, None]
+    mass = np.concatenate([r.exemplar_weights for r in readers]).astype(np.float32)[:, None]
+    kernel = mass * np.exp((cosine.astype(np.float32) - 1.0) / width)
     readers_with = np.asarray(sorted(set(owner)), dtype=np.int64)
     first_of = np.searchsorted(np.asarray(owner), readers_with)
     summed = np.add.reduceat(kernel, first_of, axis=0)
