@@ -5,9 +5,8 @@ update (no retraining) and the model's size does not grow with the reader's hist
 
 - the weighted sums of the vectors of their positive and negative papers, from which the
   semantic direction is derived against the collection (``compile``);
-- up to ``MAX_EXEMPLARS`` exemplars: vectors and heaviest tf-idf terms of liked papers
-  (close ones merged), which catch interests the single direction averages away and name
-  the paper in a reason;
+- up to ``MAX_EXEMPLARS`` exemplars: vectors of liked papers (close ones merged), which
+  catch interests the single direction averages away and name the paper in a reason;
 - up to ``MAX_AVOIDED`` "not for me" papers, whose near neighbours are pushed down;
 - term weights (tf-idf), category and author weights;
 - what they follow: authors, categories, topics (with the topic's vector).
@@ -42,9 +41,6 @@ MAX_EXEMPLARS = 12
 MAX_AVOIDED = 12
 MAX_TERMS = 1000
 MAX_AUTHORS = 200
-EXEMPLAR_TERMS = 48
-"""Heaviest tf-idf terms kept per exemplar: its words for the word-level nearest
-neighbour (``ranking``), most of a paper's tf-idf mass."""
 NEGATIVE_TERMS = 0.3
 """A rejected paper shares most of its words with the reader's own field: its terms
 count for less, and its categories not at all, so that one "not for me" does not erase
@@ -61,8 +57,6 @@ class Exemplar:
     signal: Signal
     weight: float
     vector: FloatArray
-    terms: dict[str, float] = field(default_factory=dict)
-    """Its heaviest tf-idf terms (empty for "not for me" papers)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,21 +140,18 @@ class ReaderModel:
         """Fold one signal into the model (an exact, constant-time update)."""
         weight = WEIGHT[Signal(signal)] * self._decay_to(at)
         vector = _unit(paper.vector, self.dim)
-        tfidf = background.tfidf(paper.text)
         if vector is not None:
             if weight > 0:
                 self.pos_sum += weight * vector
                 self.pos_weight += weight
-                self._add_exemplar(
-                    self.exemplars, paper, signal, weight, vector, MAX_EXEMPLARS, tfidf
-                )
+                self._add_exemplar(self.exemplars, paper, signal, weight, vector, MAX_EXEMPLARS)
             else:
                 self.neg_sum -= weight * vector
                 self.neg_weight -= weight
                 if signal == Signal.LESS:
                     self._add_exemplar(self.avoided, paper, signal, -weight, vector, MAX_AVOIDED)
         term_weight = weight if weight > 0 else NEGATIVE_TERMS * weight
-        for term, value in tfidf.items():
+        for term, value in background.tfidf(paper.text).items():
             self.terms[term] = self.terms.get(term, 0.0) + term_weight * value
         self.terms = _top(self.terms, MAX_TERMS)
         if is_positive(signal):
@@ -205,7 +196,6 @@ class ReaderModel:
         weight: float,
         vector: FloatArray,
         limit: int,
-        tfidf: dict[str, float] | None = None,
     ) -> None:
         for exemplar in group:
             if exemplar.paper_id == paper.id:
@@ -213,8 +203,7 @@ class ReaderModel:
                 return
         if len(group) >= limit:
             _merge_closest(group)
-        terms = _top(dict(tfidf or {}), EXEMPLAR_TERMS)
-        group.append(Exemplar(paper.id, paper.title, Signal(signal), weight, vector.copy(), terms))
+        group.append(Exemplar(paper.id, paper.title, Signal(signal), weight, vector.copy()))
 
     # -- follows ----------------------------------------------------------------------
 
@@ -358,21 +347,8 @@ def _merge_closest(group: list[Exemplar]) -> None:
     merged = heavy.weight * heavy.vector + light.weight * light.vector
     norm = float(np.linalg.norm(merged))
     heavy.vector = (merged / norm).astype(np.float32) if norm > 0 else heavy.vector
-    heavy.terms = _merged_terms(heavy, light)
     heavy.weight += light.weight
     group.remove(light)
-
-
-def _merged_terms(heavy: Exemplar, light: Exemplar) -> dict[str, float]:
-    """The weighted mean of two exemplars' terms, unit length, heaviest kept."""
-    if not heavy.terms and not light.terms:
-        return {}
-    mixed = {t: heavy.weight * w for t, w in heavy.terms.items()}
-    for term, w in light.terms.items():
-        mixed[term] = mixed.get(term, 0.0) + light.weight * w
-    mixed = _top(mixed, EXEMPLAR_TERMS)
-    norm = math.sqrt(sum(w * w for w in mixed.values()))
-    return {t: w / norm for t, w in mixed.items()} if norm > 0 else {}
 
 
 def _finite(value: Any) -> float:
@@ -389,7 +365,6 @@ def _exemplar_json(exemplar: Exemplar) -> dict[str, Any]:
         "signal": exemplar.signal.value,
         "weight": exemplar.weight,
         "vector": pack_array(exemplar.vector, "<f2"),
-        "terms": {t: round(w, 4) for t, w in exemplar.terms.items()},
     }
 
 
@@ -400,7 +375,6 @@ def _exemplar_from(data: Any, dim: int) -> Exemplar:
         Signal(data["signal"]),
         _finite(data["weight"]),
         unpack_array(data["vector"], (dim,)),
-        {str(t): _finite(w) for t, w in data.get("terms", {}).items()},
     )
 
 

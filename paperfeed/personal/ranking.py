@@ -48,18 +48,8 @@ from paperfeed.personal.papers import Candidates
 FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int64]
 
-PARTS = (
-    "semantic",
-    "nearest",
-    "alike",
-    "terms",
-    "category",
-    "author",
-    "topic",
-    "trend",
-    "avoid",
-)
-STANDARDISED = ("semantic", "nearest", "alike", "terms", "category")
+PARTS = ("semantic", "nearest", "terms", "category", "author", "topic", "trend", "avoid")
+STANDARDISED = ("semantic", "nearest", "terms", "category")
 
 
 @dataclass(frozen=True)
@@ -69,7 +59,6 @@ class Blend:
 
     semantic: float = 0.5
     nearest: float = 2.0
-    alike: float = 1.0
     terms: float = 1.0
     category: float = 0.6
     author: float = 2.0
@@ -85,10 +74,6 @@ class Blend:
     avoid_floor: float = 0.6
     """Cosine to a "not for me" paper below which nothing is subtracted: only close
     neighbours of a rejected paper are pushed down, not its whole field."""
-    alike_width: float = 0.1
-    """Width of the word-level nearest neighbour's kernel, in tf-idf cosine: each liked
-    paper counts ``exp((cosine - 1) / width)``, so the closest dominate but several close
-    ones add up."""
 
 
 DEFAULT_BLEND = Blend()
@@ -107,8 +92,6 @@ class CompiledReader:
     direction: FloatArray
     bias: float
     exemplars: FloatArray  # (k, dim)
-    exemplar_terms: list[dict[str, float]]
-    exemplar_weights: FloatArray  # (k,)
     avoided: FloatArray  # (m, dim)
     terms: dict[str, float]
     category_lift: dict[str, float]
@@ -140,8 +123,6 @@ def compile_reader(
         direction=direction,
         bias=bias,
         exemplars=exemplars,
-        exemplar_terms=[e.terms for e in model.exemplars],
-        exemplar_weights=np.asarray([max(e.weight, 0.0) for e in model.exemplars], np.float32),
         avoided=avoided,
         terms=terms,
         category_lift=_category_lift(model, background, blend),
@@ -239,9 +220,6 @@ def score_readers(
             closest = _best_cosine([reader.avoided], x)[0]
             avoid[i] = np.clip((closest - floor) / (1 - floor), 0, None)
     split["avoid"] = -_weighted(avoid, [bl.avoid for bl in blends])
-    split["alike"] = _weighted(
-        _standardised(_alike_scores(readers, candidates)), [bl.alike for bl in blends]
-    )
     split["terms"] = _weighted(
         _standardised(_term_scores(readers, candidates)), [bl.terms for bl in blends]
     )
@@ -317,51 +295,6 @@ def _term_scores(readers: Sequence[CompiledReader], candidates: Candidates) -> F
     offset = with_terms[:, None] * candidates.term_offset[None, :]
     scores: FloatArray = out.reshape(len(readers), n) - offset
     return scores
-
-
-def _alike_scores(readers: Sequence[CompiledReader], candidates: Candidates) -> FloatArray:
-    """Word-level nearest neighbour: per reader, log of the weighted sum over their liked
-    exemplars of exp((tf-idf cosine - 1) / width) (zero for a reader without exemplar
-    terms). One sparse product for the whole batch, as ``_term_scores``."""
-    n, b = len(candidates), len(readers)
-    out = np.zeros((b, n), dtype=np.float32)
-    ids = candidates.term_ids
-    exemplar_of: list[IntArray] = []
-    term_of: list[IntArray] = []
-    value_of: list[FloatArray] = []
-    owner: list[int] = []
-    for i, reader in enumerate(readers):
-        for terms in reader.exemplar_terms:
-            shared = [(ids[t], w) for t, w in terms.items() if t in ids]
-            if shared:
-                term_of.append(np.asarray([t for t, _ in shared], np.int64))
-                value_of.append(np.asarray([w for _, w in shared], np.float32))
-            else:
-                term_of.append(np.zeros(0, np.int64))
-                value_of.append(np.zeros(0, np.float32))
-            exemplar_of.append(np.full(len(shared), len(owner), np.int64))
-            owner.append(i)
-    if not owner or not any(len(t) for t in term_of):
-        return out
-    starts, rows, weights = candidates.term_start, candidates.term_rows, candidates.term_weights
-    terms = np.concatenate(term_of)
-    lengths = starts[terms + 1] - starts[terms]
-    first = np.repeat(starts[terms], lengths)
-    offset = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    postings = first + offset
-    slot = np.repeat(np.concatenate(exemplar_of), lengths) * n + rows[postings]
-    value = np.repeat(np.concatenate(value_of), lengths) * weights[postings]
-    cosine = np.bincount(slot, weights=value, minlength=len(owner) * n).reshape(len(owner), n)
-    width = np.asarray(
-        [max(readers[i].blend.alike_width, 1e-3) for i in owner], dtype=np.float32
-    )[:, None]
-    mass = np.concatenate([r.exemplar_weights for r in readers]).astype(np.float32)[:, None]
-    kernel = mass * np.exp((cosine.astype(np.float32) - 1.0) / width)
-    readers_with = np.asarray(sorted(set(owner)), dtype=np.int64)
-    first_of = np.searchsorted(np.asarray(owner), readers_with)
-    summed = np.add.reduceat(kernel, first_of, axis=0)
-    out[readers_with] = np.log(summed + 1e-30).astype(np.float32)
-    return out
 
 
 def _category_scores(readers: Sequence[CompiledReader], candidates: Candidates) -> FloatArray:

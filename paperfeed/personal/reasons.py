@@ -18,8 +18,6 @@ MAX_REASONS = 3
 TITLE_CHARS = 70
 NEAR = 0.45
 """Cosine to a liked paper from which "like '<title>'" is worth saying."""
-ALIKE = 0.1
-"""tf-idf cosine to a liked paper from which "shares ... with '<title>'" is worth saying."""
 TRENDING = 0.3
 MIN_CONTRIBUTION = 0.05
 
@@ -61,8 +59,6 @@ def reasons_for(
         text = None
         if part == "nearest" or (part == "semantic" and contribution > 0.5):
             text = _liked(model, liked)
-        elif part == "alike":
-            text = _alike(row, model, reader, candidates)
         elif part == "author":
             text = _author(row, reader, candidates)
         elif part == "topic":
@@ -88,30 +84,6 @@ def _liked(model: ReaderModel, liked: tuple[int, float]) -> str | None:
         return None
     exemplar = model.exemplars[best]
     return f"like '{shorten(exemplar.title)}', {PHRASE.get(exemplar.signal, 'which you liked')}"
-
-
-def _alike(
-    row: int, model: ReaderModel, reader: CompiledReader, candidates: Candidates
-) -> str | None:
-    """The liked paper sharing the most tf-idf weight with this one, and the words they
-    share (what the word-level nearest neighbour saw)."""
-    paper_terms = candidates.row_terms[row]
-    best: tuple[float, int, list[str]] | None = None
-    for i, terms in enumerate(reader.exemplar_terms[: len(model.exemplars)]):
-        shared = sorted(
-            ((paper_terms[t] * w, t) for t, w in terms.items() if t in paper_terms), reverse=True
-        )
-        cosine = sum(v for v, _ in shared)
-        if shared and (best is None or cosine > best[0]):
-            best = (cosine, i, [t for _, t in shared[:2]])
-    if best is None or best[0] < ALIKE:
-        return None
-    exemplar = model.exemplars[best[1]]
-    words = " and ".join(f"'{t}'" for t in best[2])
-    return (
-        f"shares {words} with '{shorten(exemplar.title)}', "
-        f"{PHRASE.get(exemplar.signal, 'which you liked')}"
-    )
 
 
 def _author(row: int, reader: CompiledReader, candidates: Candidates) -> str | None:

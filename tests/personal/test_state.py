@@ -52,7 +52,7 @@ def test_a_model_keeps_a_bounded_size(corpus: Corpus) -> None:
     for i, paper in enumerate(corpus.papers):
         model.learn(paper, Signal.LIBRARY, corpus.background, at=T0 + i)
     assert len(model.exemplars) <= 12
-    assert len(model.to_bytes()) < 80 * 1024
+    assert len(model.to_bytes()) < 64 * 1024
 
 
 @pytest.mark.parametrize(
