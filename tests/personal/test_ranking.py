@@ -119,3 +119,13 @@ def test_many_readers_rank_as_each_alone(corpus: Corpus) -> None:
         alone = rank_for_reader(model, candidates, corpus.background, limit=10)
         assert [p.id for p in page] == [p.id for p in alone]
         assert [p.reasons for p in page] == [p.reasons for p in alone]
+
+
+def test_a_reader_with_two_interests_gets_both(corpus: Corpus) -> None:
+    code = [p.id for p in corpus.papers if "code" in p.title.lower()]
+    liked = (*EQUIVARIANT[:2], *code[:2])
+    model = rated(corpus, liked, Signal.SAVE)
+    page = rank_for_reader(model, corpus.candidates(exclude=liked), corpus.background, limit=10)
+    titles = [p.title.lower() for p in page]
+    assert any(p.id in EQUIVARIANT[2:] for p in page), titles
+    assert any("code" in t or "program" in t for t in titles), titles
