@@ -263,7 +263,7 @@ def hybrid_latency(
     timings: dict[str, list[float]] = {"keyword": [], "semantic": [], "hybrid": []}
 
     def keyword(title: str) -> list[tuple[str, float]]:
-        return service.keyword_candidates(parse_query(title), SearchScope(), depth)[0]
+        return service.keyword_candidates(parse_query(title), SearchScope(), depth)
 
     with ThreadPoolExecutor(max_workers=1) as worker:
         for rounds in range(2):  # the first round warms caches (document frequencies, pages)

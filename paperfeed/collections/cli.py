@@ -9,7 +9,7 @@ import click
 
 from paperfeed.cli_context import PaperfeedGroup, app_context, db_option, print_json
 from paperfeed.collections.errors import CollectionNotFound
-from paperfeed.personal.library_import import FORMATS as LIBRARY_FORMATS
+from paperfeed.personal.cli import library_format_option
 from paperfeed.personal.library_import import MAX_BYTES
 from paperfeed.store import PaperStore
 from paperfeed.store.collections import Collection
@@ -79,14 +79,7 @@ def add_command(email: str, name: str, paper_ids: tuple[str, ...], note: str, pu
 @click.argument("email")
 @click.argument("name")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--format",
-    "library_format",
-    type=click.Choice(("auto", *LIBRARY_FORMATS)),
-    default="auto",
-    show_default=True,
-    help="The file's format; auto reads it from the content.",
-)
+@library_format_option
 @db_option
 def import_command(email: str, name: str, file: Path, library_format: str) -> None:
     """Add the papers of a BibTeX, RIS, CSL-JSON or id-list file to the list NAME

@@ -32,6 +32,17 @@ def _reader(email: str) -> tuple[PaperStore, int]:
     return store, reader_account(store, email)
 
 
+library_format_option = click.option(
+    "--format",
+    "library_format",
+    type=click.Choice(("auto", *FORMATS)),
+    default="auto",
+    show_default=True,
+    help="The file's format; auto reads it from the content.",
+)
+"""The format of a library file (``library import``, ``collections import``)."""
+
+
 @click.group("library", cls=PaperfeedGroup)
 def library() -> None:
     """A reader's library of papers (they count as liked)."""
@@ -40,14 +51,7 @@ def library() -> None:
 @library.command("import")
 @click.argument("email")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--format",
-    "library_format",
-    type=click.Choice(("auto", *FORMATS)),
-    default="auto",
-    show_default=True,
-    help="The file's format; auto reads it from the content.",
-)
+@library_format_option
 @click.option("--json", "as_json", is_flag=True, help='Print {"matched": N, "unmatched": [...]}.')
 @db_option
 def library_import(email: str, file: Path, library_format: str, as_json: bool) -> None:

@@ -244,7 +244,7 @@ class SearchService:
         keyword: list[tuple[str, float]] = []
         searched_keywords = mode == "hybrid" or mode_used == "keyword"
         if searched_keywords:
-            keyword, _ = self.keyword_candidates(parsed, scope, depth)
+            keyword = self.keyword_candidates(parsed, scope, depth)
             clock.lap("keyword")
         semantic: list[tuple[str, float]] = []
         embedded: tuple[str, Vectors] | None = None
@@ -254,7 +254,7 @@ class SearchService:
             except EmbeddingUnavailable as exc:
                 fallback, mode_used = str(exc), "keyword"
         if mode_used == "keyword" and not searched_keywords:
-            keyword, _ = self.keyword_candidates(parsed, scope, depth)
+            keyword = self.keyword_candidates(parsed, scope, depth)
             clock.lap("keyword")
         loaded: dict[str, StoredPaper] = {}
         ranked = self._rank(mode_used, parsed, keyword, semantic, embedded, loaded)
@@ -277,9 +277,8 @@ class SearchService:
 
     def keyword_candidates(
         self, parsed: ParsedQuery, scope: SearchScope, depth: int
-    ) -> tuple[list[tuple[str, float]], float]:
-        """Keyword candidates, best first, and the milliseconds they took."""
-        start = time.perf_counter()
+    ) -> list[tuple[str, float]]:
+        """Keyword candidates, best first, with their scores."""
         query = build_keyword_query(
             parsed,
             self._frequencies,
@@ -287,7 +286,7 @@ class SearchService:
             max_document_share=self.keywords.max_document_share,
         )
         found = self.keywords.search(query, scope, limit=depth)
-        return [(m.paper_id, m.score) for m in found], (time.perf_counter() - start) * 1000
+        return [(m.paper_id, m.score) for m in found]
 
     def embed_query(self, text: str) -> tuple[str, Vectors]:
         """The serving generation and the query's vector: the model loaded first (once

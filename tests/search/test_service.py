@@ -122,9 +122,7 @@ def test_hybrid_weighs_the_keyword_score_more_for_terms_a_paper_holds_together(
 ) -> None:
     def weight(query: str) -> float:
         parsed = parse_query(query)
-        return service.keyword_weight(
-            parsed, service.keyword_candidates(parsed, SearchScope(), 10)[0]
-        )
+        return service.keyword_weight(parsed, service.keyword_candidates(parsed, SearchScope(), 10))
 
     assert weight("transformation invariant geometric deep learning") == 1.0
     # Bare terms no paper holds together, and prose, lean on meaning.

@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData
 
 from paperfeed.citations import FORMATS, cite
 from paperfeed.collections.errors import CollectionError, CollectionNotFound
@@ -32,7 +32,6 @@ from paperfeed.collections.lists import (
 )
 from paperfeed.community.errors import CommunityError, RateLimited
 from paperfeed.community.marks import set_mark
-from paperfeed.personal.library_import import MAX_BYTES
 from paperfeed.store.collections import Collection
 from paperfeed.store.community import Account
 from paperfeed.web import feeds
@@ -47,15 +46,17 @@ from paperfeed.web.community import (
     set_csrf_cookie,
 )
 from paperfeed.web.csrf import FIELD
+from paperfeed.web.forms import LIBRARY_BODY_LIMIT, library_file
 from paperfeed.web.responses import send
 from paperfeed.web.routes.community import _check_csrf, _form_page, safe_next
 from paperfeed.web.state import web_state
 from paperfeed.web.views import paper_view
 
-# Forms carry a note of at most 2,000 characters; an uploaded library up to MAX_BYTES.
+# Forms carry a note of at most 2,000 characters; an uploaded library up to the
+# importer's limit (LIBRARY_BODY_LIMIT).
 FORM_BYTES = 16 * 1024
 router = APIRouter(include_in_schema=False, max_body_size=FORM_BYTES)
-uploads = APIRouter(include_in_schema=False, max_body_size=MAX_BYTES + 64 * 1024)
+uploads = APIRouter(include_in_schema=False, max_body_size=LIBRARY_BODY_LIMIT)
 PAGE_SIZE = 50
 FEED_SIZE = 100
 EXPORT_SIZE = 10_000
@@ -93,13 +94,6 @@ def _refused(exc: CollectionError) -> HTTPException:
     return HTTPException(400, str(exc))
 
 
-async def _upload(form: FormData) -> bytes | None:
-    upload = form.get("file")
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        return None
-    return await upload.read(MAX_BYTES + 1)
-
-
 # -- the reader's lists ---------------------------------------------------------------------
 
 
@@ -134,7 +128,7 @@ async def create_collection(request: Request) -> Response:
         return _to_signin("/collections")
     store = web_state(request).store
     name = _text(form, "name", 500)
-    data = await _upload(form)
+    data = await library_file(form)
 
     def create() -> Collection:
         seed = read_seed(store, data) if data is not None else None
@@ -315,7 +309,7 @@ async def remove_from_collection(request: Request, collection_id: int) -> Respon
 @uploads.post("/collections/{collection_id:int}/import")
 async def import_into_collection(request: Request, collection_id: int) -> Response:
     form, _, collection = await _own(request, collection_id, form_files=1)
-    data = await _upload(form)
+    data = await library_file(form)
     if data is None:
         raise HTTPException(400, "Choose a file to add papers from.")
     store = web_state(request).store

@@ -16,7 +16,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData, UploadFile
 
 from paperfeed.personal.errors import PersonalError
 from paperfeed.personal.library_import import FORMATS, MAX_BYTES
@@ -38,6 +37,7 @@ from paperfeed.web.community import (
     page_context,
     set_csrf_cookie,
 )
+from paperfeed.web.forms import LIBRARY_BODY_LIMIT, library_file
 from paperfeed.web.params import canonical_paper_id
 from paperfeed.web.responses import send
 from paperfeed.web.routes.community import (
@@ -54,7 +54,7 @@ from paperfeed.web.views import author_url, paper_view
 
 router = APIRouter(include_in_schema=False)
 # The library upload takes a whole export: up to the importer's limit, plus the form.
-upload_router = APIRouter(include_in_schema=False, max_body_size=MAX_BYTES + 64 * 1024)
+upload_router = APIRouter(include_in_schema=False, max_body_size=LIBRARY_BODY_LIMIT)
 router.include_router(upload_router)
 
 FOR_YOU_SIZE = 30
@@ -280,7 +280,7 @@ async def library_upload(request: Request) -> Response:
     account = await current_account(request)
     if account is None:
         return _to_signin("/account#library")
-    data = await _upload(form)
+    data = await library_file(form)
     if not data:
         return await _account_page(request, error="Choose a file to import.", status=400)
     chosen = _field(form, "format") or "auto"
@@ -298,10 +298,3 @@ async def library_upload(request: Request) -> Response:
         viewer={"account": account},
         result=result,
     )
-
-
-async def _upload(form: FormData) -> bytes:
-    upload = form.get("file")
-    if not isinstance(upload, UploadFile):
-        return b""
-    return await upload.read(MAX_BYTES + 1)
